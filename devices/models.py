@@ -62,6 +62,19 @@ class CloudAccount(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
+    # Background sync: when it is due, who holds it (a lease with expiry, so doubled beats
+    # or several workers never sync one account twice at once), and how it went.
+    sync_interval_minutes = models.PositiveSmallIntegerField(default=15)
+    next_sync_at = models.DateTimeField(default=timezone.now, db_index=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=36, blank=True)
+    consecutive_failures = models.PositiveSmallIntegerField(default=0)
+    last_sync_ok_at = models.DateTimeField(null=True, blank=True)
+    # Requests to the vendor per hour this account may use (kind to vendor clouds).
+    request_budget_per_hour = models.PositiveIntegerField(default=300)
+    # 360 method 2: recent SID logins, for the "3 per 10 minutes" rule (cloud-apis.md 3.3.3).
+    login_attempts = models.JSONField(default=list, blank=True, editable=False)
+
     objects = CloudAccountQuerySet.as_manager()
 
     class Meta:
@@ -83,6 +96,16 @@ class CloudAccount(models.Model):
         plaintext = crypto.decrypt(self.credentials_token, binding=str(self.credential_binding))
         return json.loads(plaintext)
 
+    def reencrypt_credentials(self) -> bool:
+        """Re-encrypt the stored secrets under the newest key; the caller saves when this
+        returns True. Raises crypto.CredentialError when they cannot be read, so a row
+        under the newest key is still checked, not assumed readable."""
+        secrets = self.credentials()
+        if crypto.token_kid(self.credentials_token) == crypto.key_ring().current_kid:
+            return False
+        self.set_credentials(secrets)
+        return True
+
     @property
     def needs_attention(self) -> bool:
         return self.status != AccountStatus.OK
@@ -93,3 +116,22 @@ class CloudAccount(models.Model):
         self.status_message = message[:500]
         self.status_changed_at = timezone.now()
         self.save(update_fields=["status", "status_message", "status_changed_at"])
+
+
+# Models defined in sibling modules, imported here so Django registers them.
+from devices.history import DeviceStats, Fault, Run, SyncRecord  # noqa: E402
+from devices.machines import CommandLog, Device, RateBucket  # noqa: E402
+
+__all__ = [
+    "AccountStatus",
+    "CloudAccount",
+    "CommandLog",
+    "Device",
+    "DeviceStats",
+    "Fault",
+    "LinkMethod",
+    "RateBucket",
+    "Run",
+    "SyncRecord",
+    "Vendor",
+]
