@@ -10,6 +10,11 @@ from django.db import connection
 
 log = logging.getLogger(__name__)
 
+# Seconds for one attempt to reach the broker. A broker that accepts the TCP connection
+# but never answers must not hold /healthz (and a gunicorn worker) until its own timeout.
+BROKER_TIMEOUT = 1.0
+_BROKER_FOLDERS = ("data_folder_in", "data_folder_out", "processed_folder", "control_folder")
+
 
 def database_ok() -> bool:
     try:
@@ -22,17 +27,21 @@ def database_ok() -> bool:
 
 
 def broker_ok() -> bool:
-    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+    url = settings.CELERY_BROKER_URL
+    if url.startswith("filesystem://"):
         folders = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-        return all(
-            os.access(folders[key], os.W_OK) for key in ("data_folder_in", "processed_folder")
-        )
+        return all(os.access(folders[key], os.W_OK) for key in _BROKER_FOLDERS if key in folders)
     from dashboard.celery import app
 
+    # The URL comes from settings (not the app's cached conf) so both checks above agree.
+    timeouts = {"socket_timeout": BROKER_TIMEOUT, "socket_connect_timeout": BROKER_TIMEOUT}
     try:
-        with app.connection_for_write() as conn:
+        with app.connection_for_write(
+            url, connect_timeout=BROKER_TIMEOUT, transport_options=timeouts
+        ) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
         return True
-    except Exception:  # kombu raises transport-specific errors
-        log.warning("healthz: broker check failed", exc_info=False)
+    except Exception as exc:  # kombu raises transport-specific errors
+        # The exception type only: its text can contain the broker URL with its password.
+        log.warning("healthz: broker check failed (%s)", type(exc).__name__)
         return False

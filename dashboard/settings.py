@@ -16,6 +16,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from dashboard import env
+from devices.crypto import parse_key_ring
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.string("DATA_DIR", str(BASE_DIR / "data"))).resolve()
@@ -47,6 +48,9 @@ if not CREDENTIAL_KEYS:
             "from SECRET_KEY; see the README (Configuration) for how to create one."
         )
     CREDENTIAL_KEYS = env.generated_secret(DATA_DIR / "credential_keys", _new_credential_key)
+# Check the ring now: a malformed key must stop web, worker and beat at start, not surface
+# later as "cannot decrypt" on the first sync.
+parse_key_ring(CREDENTIAL_KEYS)
 
 ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.csv("CSRF_TRUSTED_ORIGINS")
@@ -296,7 +300,7 @@ QIHOO360_PUSH_ADDR = env.host_port("QIHOO360_PUSH_ADDR", "47.254.151.104:443")
 LOG_LEVEL = env.string("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(
-        f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {LOG_LEVEL!r}"
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}"
     )
 LOGGING = {
     "version": 1,

@@ -78,8 +78,14 @@ def key_ring() -> KeyRing:
     return _cached[1]
 
 
+def valid_kid(kid: str) -> bool:
+    return bool(_KID.match(kid))
+
+
 def new_key_entry(kid: str) -> str:
     """A fresh 'kid:base64key' entry for CREDENTIAL_KEYS."""
+    if not valid_kid(kid):
+        raise ValueError("key id may only hold letters, digits, - and _ (1 to 32 characters)")
     return f"{kid}:{base64.b64encode(os.urandom(32)).decode()}"
 
 

@@ -1,0 +1,100 @@
+"""Staff admin for linked cloud accounts.
+
+The encrypted token and its row binding are never shown: only whether credentials are
+stored and under which key id, which is what an operator needs during key rotation.
+Accounts are linked (and their secrets entered) through the app, never here.
+"""
+
+from django.contrib import admin, messages
+from django.db import transaction
+
+from devices import crypto
+from devices.models import CloudAccount
+
+
+@admin.register(CloudAccount)
+class CloudAccountAdmin(admin.ModelAdmin):
+    list_display = [
+        "label",
+        "vendor",
+        "method",
+        "household",
+        "status",
+        "status_changed_at",
+        "credentials_stored",
+        "credentials_key_id",
+    ]
+    list_filter = ["vendor", "status", "method"]
+    search_fields = ["label", "identity", "household__name"]
+    list_select_related = ["household"]
+    exclude = ["credentials_token", "credential_binding"]
+    readonly_fields = [
+        "household",
+        "vendor",
+        "method",
+        "status",
+        "status_message",
+        "status_changed_at",
+        "credentials_stored",
+        "credentials_key_id",
+        "created_by",
+        "created_at",
+    ]
+    fields = [
+        "label",
+        "identity",
+        "region",
+        "household",
+        "vendor",
+        "method",
+        "status",
+        "status_message",
+        "status_changed_at",
+        "credentials_stored",
+        "credentials_key_id",
+        "created_by",
+        "created_at",
+    ]
+    actions = ["reencrypt_credentials"]
+
+    def has_add_permission(self, request):
+        # Linking needs the secrets and the app's re-authentication step.
+        return False
+
+    @admin.display(description="credentials stored")
+    def credentials_stored(self, obj: CloudAccount) -> str:
+        return "yes" if obj.credentials_token else "no"
+
+    @admin.display(description="key id")
+    def credentials_key_id(self, obj: CloudAccount) -> str:
+        return crypto.token_kid(obj.credentials_token) or "-"
+
+    @admin.action(description="Re-encrypt under the newest key", permissions=["change"])
+    def reencrypt_credentials(self, request, queryset):
+        rotated = unchanged = 0
+        unreadable: list[str] = []
+        for pk in queryset.exclude(credentials_token="").values_list("pk", flat=True):
+            with transaction.atomic():
+                account = CloudAccount.objects.select_for_update().get(pk=pk)
+                try:
+                    changed = account.reencrypt_credentials()
+                except crypto.CredentialError:
+                    unreadable.append(account.label)
+                    continue
+                if changed:
+                    account.save(update_fields=["credentials_token"])
+                    rotated += 1
+                else:
+                    unchanged += 1
+        current = crypto.key_ring().current_kid
+        self.message_user(
+            request,
+            f"Re-encrypted {rotated}, already under key {current} {unchanged}.",
+            messages.SUCCESS,
+        )
+        if unreadable:
+            self.message_user(
+                request,
+                f"Could not decrypt {len(unreadable)} (re-link needed): {', '.join(unreadable)}.",
+                messages.ERROR,
+            )
