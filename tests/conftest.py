@@ -9,6 +9,9 @@ from django.test import Client
 
 from accounts.models import Household, Membership, Role, User
 
+# The cloud simulator's fixtures (`sim`, ...) for the whole suite.
+pytest_plugins = ["simulator.pytest_plugin"]
+
 PASSWORD = "correct-horse-battery-9"
 
 
