@@ -185,7 +185,29 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}
+# Beat entries carry `expires` just under their interval, so a backlog never piles up.
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-syncs": {
+        "task": "devices.sync_tasks.dispatch_due_syncs",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "expire-lost-commands": {
+        "task": "devices.command_tasks.expire_lost_commands",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "refresh-catalogues": {
+        "task": "devices.sync_tasks.refresh_catalogues",
+        "schedule": 6 * 3600.0,
+        "options": {"expires": 3600},
+    },
+    "prune-sync-records": {
+        "task": "devices.sync_tasks.prune_sync_records",
+        "schedule": 24 * 3600.0,
+        "options": {"expires": 3600},
+    },
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

@@ -6,5 +6,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("dashboard.page_urls")),
     path("accounts/", include("accounts.urls")),
+    path("", include("devices.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -143,3 +143,15 @@ class RateBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.tokens:.1f}"
+
+
+class Lease(models.Model):
+    """A named lock with an expiry, taken by compare-and-swap in the database, so it
+    works across processes on SQLite and Postgres without Redis (see devices/locks.py)."""
+
+    key = models.CharField(max_length=100, unique=True)
+    holder = models.CharField(max_length=64, blank=True)
+    until = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.key} held by {self.holder or 'nobody'} until {self.until:%H:%M:%S}"

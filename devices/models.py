@@ -120,7 +120,7 @@ class CloudAccount(models.Model):
 
 # Models defined in sibling modules, imported here so Django registers them.
 from devices.history import DeviceStats, Fault, Run, SyncRecord  # noqa: E402
-from devices.machines import CommandLog, Device, RateBucket  # noqa: E402
+from devices.machines import CommandLog, Device, Lease, RateBucket  # noqa: E402
 
 __all__ = [
     "AccountStatus",
@@ -129,6 +129,7 @@ __all__ = [
     "Device",
     "DeviceStats",
     "Fault",
+    "Lease",
     "LinkMethod",
     "RateBucket",
     "Run",

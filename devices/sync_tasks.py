@@ -1,0 +1,1 @@
+"""Celery tasks for background sync (see devices/sync.py)."""
