@@ -158,3 +158,22 @@ class Invitation(models.Model):
         if self.expires_at <= timezone.now():
             return "expired"
         return "pending"
+
+
+class SetupLock(models.Model):
+    """One row that first-run set-up locks, so two concurrent submissions make one owner.
+
+    A row lock (not a check of "no user yet" alone) because two requests can both see an
+    empty user table; the second waits on this row and then sees the first one's owner.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+
+    def __str__(self) -> str:
+        return "First-run set-up lock"
+
+    @classmethod
+    def hold(cls) -> None:
+        """Lock the row until the surrounding transaction ends (call inside atomic())."""
+        cls.objects.get_or_create(pk=1)
+        cls.objects.select_for_update().get(pk=1)

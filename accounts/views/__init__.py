@@ -1,0 +1,2 @@
+"""Accounts views, by group: auth (sign-in, set-up, sudo, passwords), households,
+members and invitations."""
