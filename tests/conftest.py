@@ -5,9 +5,9 @@ her own household. Everyone's password is PASSWORD.
 """
 
 import pytest
-from django.test import Client
 
-from accounts.models import Household, Membership, Role, User
+# Django is imported inside the fixtures, so the framework-free suites (tests/clouds,
+# tests/simulator) can also run with `-p no:django`.
 
 # The cloud simulator's fixtures (`sim`, ...) for the whole suite.
 pytest_plugins = ["simulator.pytest_plugin"]
@@ -15,7 +15,17 @@ pytest_plugins = ["simulator.pytest_plugin"]
 PASSWORD = "correct-horse-battery-9"
 
 
-def make_member(username: str, household: Household, role: str) -> User:
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(request):
+    """Hashing passwords properly is slow by design; tests need it only to be correct."""
+    if request.config.pluginmanager.hasplugin("django"):
+        settings = request.getfixturevalue("settings")
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_member(username: str, household, role: str):
+    from accounts.models import Membership, User
+
     user = User.objects.create_user(username, f"{username}@example.com", PASSWORD)
     Membership.objects.create(user=user, household=household, role=role)
     return user
@@ -23,33 +33,39 @@ def make_member(username: str, household: Household, role: str) -> User:
 
 @pytest.fixture
 def home(db):
+    from accounts.models import Household
+
     return Household.objects.create(name="Home", time_zone="Europe/Berlin")
 
 
 @pytest.fixture
 def alice(home):
-    return make_member("alice", home, Role.OWNER)
+    return make_member("alice", home, "owner")
 
 
 @pytest.fixture
 def oscar(home):
-    return make_member("oscar", home, Role.OPERATOR)
+    return make_member("oscar", home, "operator")
 
 
 @pytest.fixture
 def bob(home):
-    return make_member("bob", home, Role.VIEWER)
+    return make_member("bob", home, "viewer")
 
 
 @pytest.fixture
 def carol(db):
+    from accounts.models import Household
+
     flat = Household.objects.create(name="Carol's flat", time_zone="UTC")
-    return make_member("carol", flat, Role.OWNER)
+    return make_member("carol", flat, "owner")
 
 
 @pytest.fixture
 def login():
     """login(user) -> a Django test Client signed in as that user (CSRF enforced)."""
+
+    from django.test import Client
 
     def signed_in(user, *, enforce_csrf_checks: bool = False) -> Client:
         client = Client(enforce_csrf_checks=enforce_csrf_checks)
