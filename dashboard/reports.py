@@ -1,0 +1,351 @@
+"""Report queries: the one place that aggregates runs.
+
+Everything here takes a household (or one of its devices) and reads only its rows. Numbers
+come from our archive (Run rows); the vendor's own totals (DeviceStats) are shown beside
+them, never mixed in. Periods are calendar weeks (Monday first) and months in the
+household's time zone; a run counts where it started.
+
+Query counts do not depend on how many runs there are: sums are grouped in SQL, with
+buckets chosen by comparing `started_at` with boundaries computed in Python
+(dashboard.periods).
+
+For other apps:
+    device_report(device, tz)     -> DeviceReport for templates/dashboard/_device_card.html,
+                                     _device_totals.html and _device_charts.html
+    household_report(household)   -> HouseholdReport for the overview
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from dashboard import charts, periods
+from dashboard.states import DeviceStatus, device_status
+from devices.models import AccountStatus, CloudAccount, Device, DeviceStats, Fault, Run
+
+KIND_ORDER = {"vacuum": 0, "mower": 1, "station": 2}
+PERIODS = ("This week", "This month", "All time")
+# The order of every run list (history pages, exports): as dashboard.paging reads them.
+NEWEST_FIRST = (F("started_at").desc(nulls_last=True), "pk")
+# DeviceStats.extra keys (normalised: no underscores, lower case) -> (label, unit).
+_EXTRAS = {
+    "moparea": ("Mopped area", "m²"),
+    "mopaream2": ("Mopped area", "m²"),
+    "savetime": ("Time saved", "min"),
+    "timesavedmin": ("Time saved", "min"),
+    "carbonreduction": ("CO₂ saved", "g"),
+    "carbong": ("CO₂ saved", "g"),
+    "energyconsume": ("Energy used", "Wh"),
+}
+_SUMS = {"runs": Count("pk"), "area": Sum("area_m2"), "secs": Sum("duration_s")}
+
+
+@dataclass
+class Totals:
+    runs: int = 0
+    area_m2: float = 0.0
+    duration_s: int = 0
+
+    def add(self, row: dict) -> None:
+        self.runs += row["runs"]
+        self.area_m2 += row["area"] or 0
+        self.duration_s += row["secs"] or 0
+
+    @property
+    def hours(self) -> float:
+        return self.duration_s / 3600
+
+
+@dataclass
+class DeviceReport:
+    device: Device
+    status: DeviceStatus
+    last_run: Run | None = None
+    week: Totals = field(default_factory=Totals)
+    month: Totals = field(default_factory=Totals)
+    all_time: Totals = field(default_factory=Totals)
+    vendor: DeviceStats | None = None
+    charts: list[charts.Chart] = field(default_factory=list)
+    tz: tzinfo | None = None  # the household's, for {% timezone report.tz %}
+
+    @property
+    def has_runs(self) -> bool:
+        return self.device.kind != "station"
+
+    @property
+    def vendor_extras(self) -> list[tuple[str, str]]:
+        """The vendor's other lifetime figures (DeviceStats.extra) in words; clues aside,
+        zeros left out (a vacuum without a mop reports 0 m² mopped)."""
+        extra = self.vendor.extra if self.vendor and isinstance(self.vendor.extra, dict) else {}
+        rows = []
+        for key, value in extra.items():
+            if key == "clues" or value in (None, "", 0, [], {}):
+                continue
+            label, unit = _EXTRAS.get(key.replace("_", "").lower(), (None, ""))
+            rows.append((label or key.replace("_", " ").capitalize(), _in_words(value, unit)))
+        return rows
+
+
+def _in_words(value, unit: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if unit == "min" and value >= 120:
+        value, unit = value / 60, "h"
+    elif unit == "g" and value >= 1000:
+        value, unit = value / 1000, "kg"
+    number = f"{value:,.0f}" if value >= 100 else f"{value:.1f}".removesuffix(".0")
+    return f"{number} {unit}".strip()
+
+
+@dataclass
+class HouseholdReport:
+    cards: list[DeviceReport]
+    periods: list[dict]  # {"label", "all", "vacuum", "mower"}: Totals per kind
+    charts: list[charts.Chart]
+    attention: list[CloudAccount]
+    account_count: int
+
+    @property
+    def kind_rows(self) -> list[tuple[str, str]]:
+        """Row groups of the totals table: per kind only when both kinds are here."""
+        kinds = {card.device.kind for card in self.cards}
+        if {"vacuum", "mower"} <= kinds:
+            return [("all", "All machines"), ("vacuum", "Vacuums"), ("mower", "Mowers")]
+        return [("all", "")]
+
+
+def household_runs(household):
+    """Every archived run of the household, also of devices that are gone."""
+    return Run.objects.filter(device__account__household=household)
+
+
+def _bucket_of(boundaries: list[datetime], low: int, high: int):
+    """SQL for "which of buckets low..high-1 holds started_at", as a balanced tree of CASEs
+    (a few comparisons per row instead of one per bucket)."""
+    if high - low == 1:
+        return Value(low)
+    middle = (low + high) // 2
+    return Case(
+        When(started_at__lt=boundaries[middle], then=_bucket_of(boundaries, low, middle)),
+        default=_bucket_of(boundaries, middle, high),
+        output_field=IntegerField(),
+    )
+
+
+def _bucketed(runs, boundaries: list[datetime], group: tuple = (), *, clip: bool = True):
+    """Sums per bucket [boundaries[i], boundaries[i + 1]), optionally per `group` fields.
+    With clip=False every run is summed; runs outside the buckets (or without a start)
+    get bucket None."""
+    if len(boundaries) < 2:
+        bucket = Value(None, output_field=IntegerField())
+    else:
+        inside = Q(started_at__gte=boundaries[0], started_at__lt=boundaries[-1])
+        if clip:
+            runs = runs.filter(inside)
+        bucket = Case(
+            When(inside, then=_bucket_of(boundaries, 0, len(boundaries) - 1)),
+            output_field=IntegerField(),
+        )
+    # order_by(): no Meta.ordering in a GROUP BY (Django keeps it when it groups by nothing
+    # but a constant, and Postgres refuses that).
+    return runs.annotate(bucket=bucket).values(*group, "bucket").annotate(**_SUMS).order_by()
+
+
+def _series(rows, boundaries: list[datetime], tz: tzinfo) -> list[tuple]:
+    """(local start date, runs, area, seconds) per bucket, oldest first, gaps as zeros."""
+    totals = [Totals() for _ in boundaries[1:]]
+    for row in rows:
+        if row["bucket"] is not None:
+            totals[row["bucket"]].add(row)
+    return [
+        (b.astimezone(tz).date(), t.runs, t.area_m2, t.duration_s)
+        for b, t in zip(boundaries, totals, strict=False)
+    ]
+
+
+def _first_start():
+    """The start of a device's first run (walks the (device, started_at) index)."""
+    return Subquery(
+        Run.objects.filter(device=OuterRef("pk"), started_at__isnull=False)
+        .order_by("started_at")
+        .values("started_at")[:1]
+    )
+
+
+def _last_run_pk():
+    # Dated runs only, so a plain "-started_at" (index order on Postgres too) is enough.
+    return Subquery(
+        Run.objects.filter(device=OuterRef("pk"), started_at__isnull=False)
+        .order_by("-started_at", "pk")
+        .values("pk")[:1]
+    )
+
+
+def _vendor_stats(device: Device) -> DeviceStats | None:
+    try:
+        return device.vendor_stats
+    except DeviceStats.DoesNotExist:
+        return None
+
+
+def _devices(household, now: datetime, tz: tzinfo):
+    """Every device of the household (gone ones too: their runs still count), and a card
+    per present device with its last run."""
+    devices = list(
+        Device.objects.for_household(household)
+        .select_related("account", "vendor_stats")
+        .annotate(last_run_pk=_last_run_pk(), first_start=_first_start())
+    )
+    present = sorted(
+        (d for d in devices if d.gone_at is None),
+        key=lambda d: (KIND_ORDER.get(d.kind, 9), d.name.lower(), d.pk),
+    )
+    last_runs = Run.objects.in_bulk([d.last_run_pk for d in present if d.last_run_pk])
+    cards = {
+        d.pk: DeviceReport(
+            device=d,
+            status=device_status(d, now),
+            last_run=last_runs.get(d.last_run_pk),
+            vendor=_vendor_stats(d),
+            tz=tz,
+        )
+        for d in present
+    }
+    return devices, cards
+
+
+def _add_up(rows, bucket: int | None, kinds: dict, cards: dict, attr: str) -> dict:
+    """Totals per kind ("all", "vacuum", "mower") of the rows in `bucket` (None: all rows),
+    also added to each present device's card (its `attr`: week, month or all_time)."""
+    totals = {kind: Totals() for kind in ("all", "vacuum", "mower")}
+    for row in rows:
+        if bucket is None or row["bucket"] == bucket:
+            for kind in {"all", kinds[row["device_id"]]} & totals.keys():
+                totals[kind].add(row)
+            if row["device_id"] in cards:
+                getattr(cards[row["device_id"]], attr).add(row)
+    return totals
+
+
+def household_report(household, now: datetime | None = None) -> HouseholdReport:
+    now = now or timezone.now()
+    tz = household.tz
+    devices, cards = _devices(household, now, tz)
+    kinds = {d.pk: d.kind for d in devices}
+    # The household's runs, by its device ids (cheaper than joining to the household).
+    runs = Run.objects.filter(device_id__in=list(kinds))
+    first = min((d.first_start for d in devices if d.first_start), default=None)
+    weeks = periods.week_boundaries(now, tz)
+    months = periods.month_boundaries(now, tz)
+    lifetime, step = periods.lifetime_boundaries(first, now, tz) if first else ([], "month")
+    week_rows = list(_bucketed(runs, weeks, ("device_id",)))
+    month_rows = list(_bucketed(runs, months, ("device_id",)))
+    all_rows = list(_bucketed(runs, lifetime, ("device_id",), clip=False))  # undated too
+    totals = {
+        PERIODS[0]: _add_up(week_rows, len(weeks) - 2, kinds, cards, "week"),
+        PERIODS[1]: _add_up(month_rows, len(months) - 2, kinds, cards, "month"),
+        PERIODS[2]: _add_up(all_rows, None, kinds, cards, "all_time"),
+    }
+    accounts = list(CloudAccount.objects.for_household(household))
+    return HouseholdReport(
+        cards=list(cards.values()),
+        periods=[{"label": label, **by_kind} for label, by_kind in totals.items()],
+        charts=charts.report_charts(
+            prefix="household",
+            subject="all machines",
+            weeks=_series(week_rows, weeks, tz),
+            months=_series(month_rows, months, tz),
+            lifetime=_series(all_rows, lifetime, tz),
+            lifetime_step=step,
+        )
+        if all_rows
+        else [],
+        attention=[a for a in accounts if a.status != AccountStatus.OK],
+        account_count=len(accounts),
+    )
+
+
+def device_report(device: Device, tz: tzinfo, now: datetime | None = None) -> DeviceReport:
+    """One device's status, last run, this week's/month's/all-time totals from our archive,
+    the vendor's own totals and its charts (a constant number of queries)."""
+    now = now or timezone.now()
+    runs = Run.objects.filter(device=device)
+    weeks = periods.week_boundaries(now, tz)
+    months = periods.month_boundaries(now, tz)
+    week_series = _series(_bucketed(runs, weeks), weeks, tz)
+    month_series = _series(_bucketed(runs, months), months, tz)
+    first = runs.filter(started_at__isnull=False).order_by("started_at").first()
+    lifetime, step = (
+        periods.lifetime_boundaries(first.started_at, now, tz) if first else ([], "month")
+    )
+    all_rows = list(_bucketed(runs, lifetime, clip=False))
+    report = DeviceReport(
+        device=device,
+        status=device_status(device, now),
+        last_run=runs.filter(started_at__isnull=False).order_by("-started_at", "pk").first(),
+        week=Totals(*week_series[-1][1:]),
+        month=Totals(*month_series[-1][1:]),
+        vendor=DeviceStats.objects.filter(device=device).first(),
+        tz=tz,
+    )
+    for row in all_rows:
+        report.all_time.add(row)
+    if device.kind != "station" and report.all_time.runs:
+        report.charts = charts.report_charts(
+            prefix=f"device-{device.pk}",
+            subject=device.name,
+            weeks=week_series,
+            months=month_series,
+            lifetime=_series(all_rows, lifetime, tz),
+            lifetime_step=step,
+        )
+    return report
+
+
+def history_runs(household, *, device=None, vendor="", date_from=None, date_to=None, result=""):
+    """The household's runs narrowed by the history filters (dates are local, inclusive)."""
+    runs = household_runs(household).select_related("device")
+    if device is not None:
+        runs = runs.filter(device=device)
+    if vendor:
+        runs = runs.filter(device__vendor=vendor)
+    if result:
+        runs = runs.filter(result=result)
+    start, end = periods.day_span(date_from, date_to, household.tz)
+    if start is not None:
+        runs = runs.filter(started_at__gte=start)
+    if end is not None:
+        runs = runs.filter(started_at__lt=end)
+    return runs
+
+
+def household_faults(household, *, device=None, code="", level=None, date_from=None, date_to=None):
+    """The household's faults narrowed by the fault list's filters."""
+    faults = Fault.objects.filter(device__account__household=household).select_related("device")
+    if device is not None:
+        faults = faults.filter(device=device)
+    if code:
+        faults = faults.filter(code=code.strip())
+    if level is not None:
+        faults = faults.filter(level=level)
+    start, end = periods.day_span(date_from, date_to, household.tz)
+    if start is not None:
+        faults = faults.filter(occurred_at__gte=start)
+    if end is not None:
+        faults = faults.filter(occurred_at__lt=end)
+    return faults
