@@ -45,3 +45,17 @@ def broker_ok() -> bool:
         # The exception type only: its text can contain the broker URL with its password.
         log.warning("healthz: broker check failed (%s)", type(exc).__name__)
         return False
+
+
+def last_sync_age_seconds() -> float | None:
+    """Seconds since the newest successful sync of any cloud account (the archive was
+    last brought up to date); None when no account has synced yet."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from devices.models import CloudAccount
+
+    newest = CloudAccount.objects.aggregate(newest=Max("last_sync_ok_at"))["newest"]
+    if newest is None:
+        return None
+    return max(0.0, (timezone.now() - newest).total_seconds())

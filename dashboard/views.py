@@ -22,7 +22,10 @@ from dashboard.paging import keyset_page
 def healthz(request):
     checks = {"database": health.database_ok(), "broker": health.broker_ok()}
     ok = all(checks.values())
-    return JsonResponse({"ok": ok, **checks}, status=200 if ok else 503)
+    # Reported, not judged: an install with no linked account has never synced.
+    age = health.last_sync_age_seconds() if checks["database"] else None
+    body = {"ok": ok, **checks, "last_sync_age_seconds": None if age is None else round(age)}
+    return JsonResponse(body, status=200 if ok else 503)
 
 
 @require_GET

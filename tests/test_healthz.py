@@ -64,7 +64,12 @@ def test_healthy_answers_200_without_login(client):
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"ok": True, "database": True, "broker": True}
+    assert response.json() == {
+        "ok": True,
+        "database": True,
+        "broker": True,
+        "last_sync_age_seconds": None,
+    }
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -90,7 +95,12 @@ def test_refused_broker_gives_503_quickly(client, caplog):
         response, elapsed = timed_get(client)
 
     assert response.status_code == 503
-    assert response.json() == {"ok": False, "database": True, "broker": False}
+    assert response.json() == {
+        "ok": False,
+        "database": True,
+        "broker": False,
+        "last_sync_age_seconds": None,
+    }
     assert elapsed < 3
     assert "brokerpass" not in caplog.text
     assert "healthz: broker check failed" in caplog.text
@@ -126,7 +136,12 @@ def test_missing_broker_folder_gives_503(client, tmp_path):
         response = client.get(URL)
 
     assert response.status_code == 503
-    assert response.json() == {"ok": False, "database": True, "broker": False}
+    assert response.json() == {
+        "ok": False,
+        "database": True,
+        "broker": False,
+        "last_sync_age_seconds": None,
+    }
 
 
 class BrokenConnection:
@@ -141,7 +156,12 @@ def test_database_failure_gives_503(client, monkeypatch):
     response = client.get(URL)
 
     assert response.status_code == 503
-    assert response.json() == {"ok": False, "database": False, "broker": True}
+    assert response.json() == {
+        "ok": False,
+        "database": False,
+        "broker": True,
+        "last_sync_age_seconds": None,
+    }
 
 
 @pytest.mark.django_db
@@ -151,3 +171,22 @@ def test_other_methods_are_not_allowed(client, method):
 
     assert response.status_code == 405
     assert response["Allow"] == "GET"
+
+
+def test_healthz_reports_the_age_of_the_last_successful_sync(client, home):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from devices.models import CloudAccount
+
+    assert client.get("/healthz").json()["last_sync_age_seconds"] is None
+    CloudAccount.objects.create(
+        household=home,
+        vendor="qihoo360",
+        method="qihoo360_sid",
+        label="360",
+        last_sync_ok_at=timezone.now() - timedelta(minutes=7),
+    )
+    age = client.get("/healthz").json()["last_sync_age_seconds"]
+    assert 7 * 60 - 5 <= age <= 7 * 60 + 5
