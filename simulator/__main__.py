@@ -48,7 +48,7 @@ OPTIONS = [
     ("--start", {"type": parse_start, "default": None,
                  "help": "pin the simulated start time (Unix seconds or ISO 8601; default: now)"}),
     ("--push-port", {"type": int, "default": DEFAULT_PUSH_PORT,
-                     "help": "port of the 360 push server (default: %(default)s; not served yet)"}),
+                     "help": "port of the 360 push server (default: %(default)s; 0 = any)"}),
     ("--vendors", {"default": ",".join(VENDOR_MODULES),
                    "help": "comma-separated vendor models to serve (default: %(default)s)"}),
     ("--extra-360-accounts", {"type": int, "default": 0, "metavar": "N",
@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         args.speed,
         start=args.start,
         push_port=args.push_port,
+        push_optional=True,
         vendors=vendors,
         extra_360_accounts=args.extra_360_accounts,
         runs_per_device=args.runs_per_device,
@@ -97,14 +98,19 @@ def main(argv: list[str] | None = None) -> int:
         f"simulator: serving {served} on {url} (seed {args.seed}, speed {args.speed})", flush=True
     )
     print("simulator: point the dashboard at it with:", flush=True)
-    for name, value in base_url_env(url, args.push_port).items():
+    for name, value in base_url_env(url, sim.push_port).items():
         print(f"  {name}={value}", flush=True)
+    if server.push is not None:
+        server.push.start()
+        print(f"simulator: 360 push server on {origin_host(args.host)}:{sim.push_port}", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+        if server.push is not None:
+            server.push.stop()
     return 0
 
 

@@ -7,7 +7,8 @@ Register with ``pytest_plugins = ["simulator.pytest_plugin"]`` in the top-level 
 - ``sim`` (function): that server, reset before the test. A ``SimClient``:
   ``sim.url``, ``sim.control(method, path, json=None)``, ``sim.add_fault(**rule)``,
   ``sim.requests(vendor=None, path=None)``, ``sim.violations()``, ``sim.advance(seconds)``,
-  ``sim.knobs(**kv)``, plus ``sim.env()`` and a few helpers below.
+  ``sim.knobs(**kv)``, plus ``sim.env()`` and a few helpers below. ``sim.push_port`` /
+  ``sim.push_addr``: the 360 TCP push server of that simulator (any free port).
 - ``sim_env`` (function): ``sim`` with the product's base-URL variables pointing at it.
 
 The client uses only the standard library and ignores proxy variables (loopback only).
@@ -21,7 +22,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -48,7 +49,19 @@ class SimClient:
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"not an http(s) URL: {url!r}")
         self.url = url.rstrip("/")
-        self.push_port = push_port
+        self._push_port = push_port
+
+    @property
+    def push_port(self) -> int:
+        """The 360 push server's port (asked from ``/_sim/state`` when not given)."""
+        if self._push_port is None:
+            self._push_port = int(self.state()["push_port"])
+        return self._push_port
+
+    @property
+    def push_addr(self) -> tuple[str, int]:
+        """``(host, port)`` of the 360 push server, for ``PushConnection``."""
+        return (urlsplit(self.url).hostname or "127.0.0.1", self.push_port)
 
     def control(self, method: str, path: str, json: Any = None) -> Any:
         """Call ``/_sim/<path>`` (the prefix is added when missing); parsed JSON back.
@@ -118,9 +131,18 @@ class SimClient:
             return self.control("POST", "knobs", kv)["knobs"]
         return self.control("GET", "knobs")["knobs"]
 
+    def push_connections(self) -> list[dict]:
+        """The push server's connections: qid, bound, frames_sent, unacked, ..."""
+        return self.control("GET", "360/push-connections")["connections"]
+
+    def drop_push(self, qid: str | None = None) -> int:
+        """Close the push connections of one account (all without ``qid``)."""
+        body = {} if qid is None else {"qid": qid}
+        return self.control("POST", "360/push-connections/drop", body)["dropped"]
+
     def env(self) -> dict[str, str]:
         """The product's base-URL variables (cloud-apis.md 2), all pointing here."""
-        return base_url_env(self.url, self.push_port or 18443)
+        return base_url_env(self.url, self.push_port)
 
 
 def _decode(raw: bytes) -> Any:
@@ -141,7 +163,7 @@ def sim_server() -> Iterator[ServerHandle]:
 
 @pytest.fixture
 def sim(sim_server: ServerHandle) -> SimClient:
-    client = SimClient(sim_server.url, sim_server.sim.push_port)
+    client = SimClient(sim_server.url, sim_server.push_port)
     client.reset()
     return client
 

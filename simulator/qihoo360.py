@@ -38,7 +38,7 @@ NEVER_CALL = {
     "/clean/record/delMapByIds": "delete saved maps",
 }
 DEFAULT_KNOBS = {
-    # Push-channel knobs (5.3.6): stored now, read by the push server of a later issue.
+    # Push-channel knobs (5.3.6), read by the TCP push server (qihoo360_pushserver).
     "push_encrypt": 1,
     "push_batch": False,
     "push_data_url": False,
@@ -46,6 +46,7 @@ DEFAULT_KNOBS = {
     "push_malformed": False,
     "push_kick": False,
     "push_bind_reject": False,
+    "push_slow": 0,  # extra: deliver pushes N simulated seconds late
 }
 MAP_CACHE_SIZE = 512
 
@@ -79,7 +80,8 @@ class Qihoo360Cloud:
         self._visible: dict[str, list[str]] = {}
         self._index_devices(self.devices.values())
         self.knobs = dict(DEFAULT_KNOBS)
-        self.pushes = PushBus()
+        # The push server subscribed to the previous bus: carry it over (a reset hook).
+        self.pushes = PushBus(carry=getattr(self, "pushes", None))
         self.transitions: deque[dict] = deque(maxlen=5000)
         self.machines: dict[str, Vacuum] = {}
         # Machines that change without a command; a dict keeps the tick order stable.
@@ -189,7 +191,12 @@ class Qihoo360Cloud:
                 if str(value) not in ("0", "1", "True", "False"):
                     raise ValueError("push_encrypt is 1 or 0")
                 value = 1 if str(value) in ("1", "True") else 0
-            self.knobs[name] = value if name == "push_encrypt" else bool(value)
+            elif name == "push_slow":
+                if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                    raise ValueError("push_slow is a number of seconds >= 0")
+            else:
+                value = bool(value)
+            self.knobs[name] = value
         return dict(self.knobs)
 
     def match_keys(self, req: SimRequest) -> dict[str, str]:

@@ -69,6 +69,9 @@ def handle_control(cloud: Qihoo360Cloud, req: SimRequest, subpath: str) -> SimRe
         return push_data(cloud, parts[1])
     if parts[:2] == ["files", "icons"] and len(parts) == 3 and req.method in ("GET", "HEAD"):
         return icon(parts[2])
+    owned = cloud.pushes.controls.get(head)  # e.g. push-connections (the push server)
+    if owned is not None:
+        return owned(req, parts[1:], body)
     return problem(404, f"unknown 360 control {req.method} /_sim/360/{subpath}")
 
 

@@ -3,10 +3,15 @@
 The state machine and ``cmd/send`` publish events here, each with the time it is due
 (a command's answer arrives 0.5 s after the command). ``release(now)`` delivers due events
 in order: it keeps the most recent ones for ``GET /_sim/360/pushes`` and
-``/_sim/360/pushdata/{id}``, and hands each one to every subscriber. The push server
-(a later issue) subscribes, finds the bound connections of ``event.qids``, and encrypts
-``event.message()`` with each account's pushKey. Subscribers run under the simulator
-lock, so they must only queue.
+``/_sim/360/pushdata/{id}``, and hands each one to every subscriber. The TCP push server
+(``simulator.qihoo360_pushserver``) subscribes, finds the bound connections of
+``event.qids``, and encrypts ``event.message_body()`` with each account's pushKey.
+Subscribers run under the simulator lock, so they must only queue.
+
+A reset builds a new bus with ``PushBus(carry=old_bus)``: subscribers, ``controls`` and
+``reset_hooks`` carry over (the push server outlives resets), and every reset hook is
+called (under the lock). ``controls`` maps a first path segment under ``/_sim/360/`` to a
+handler ``(req, parts, body) -> SimResponse`` for controls owned by the push server.
 """
 
 from __future__ import annotations
@@ -62,12 +67,20 @@ class PushEvent:
 
 
 class PushBus:
-    def __init__(self, keep: int = 2000):
+    def __init__(self, keep: int = 2000, carry: PushBus | None = None):
         self._pending: list[tuple[float, int, PushEvent]] = []
         self._delivered: deque[PushEvent] = deque(maxlen=keep)
         self._by_id: dict[int, PushEvent] = {}
         self._ids = itertools.count(1)
         self.subscribers: list[Callable[[PushEvent], None]] = []
+        self.controls: dict[str, Callable[..., Any]] = {}
+        self.reset_hooks: list[Callable[[], None]] = []
+        if carry is not None:
+            self.subscribers.extend(carry.subscribers)
+            self.controls.update(carry.controls)
+            self.reset_hooks.extend(carry.reset_hooks)
+            for hook in self.reset_hooks:
+                hook()
 
     def publish(self, sn: str, qids: list[str], due: float, taskid: str, info_type, data,
                 message: str = "ok", extra: dict | None = None) -> PushEvent:  # fmt: skip

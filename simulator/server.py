@@ -2,7 +2,8 @@
 
 ``start_server()`` runs a simulator in a background thread and is what ``make run``, the
 pytest plugin and the dashboard's own tests use. Everything that decides an answer lives
-in ``simulator.core``; this module only moves bytes.
+in ``simulator.core``; this module only moves bytes. The 360 push server (plain TCP, its
+own port) lives in ``simulator.qihoo360_pushserver`` and is started alongside.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from simulator.core import Simulator, load_vendor_classes
 from simulator.interface import SimRequest, SimResponse
+from simulator.qihoo360_pushserver import PushServer
 
 log = logging.getLogger("simulator")
 
@@ -122,6 +124,7 @@ class SimHTTPServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int]):
         super().__init__(address, SimHandler)
         self.sim: Simulator | None = None
+        self.push: PushServer | None = None  # the 360 TCP push server, when served
 
     def handle_error(self, request, client_address) -> None:
         import sys
@@ -151,6 +154,15 @@ class ServerHandle:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def push_port(self) -> int:
+        """The bound port of the 360 push server (``QIHOO360_PUSH_ADDR``)."""
+        return self.sim.push_port
+
+    @property
+    def push_addr(self) -> str:
+        return f"{self.host}:{self.push_port}"
+
     def env(self) -> dict[str, str]:
         """The product's base-URL variables (cloud-apis.md 2), all pointing here."""
         return base_url_env(self.url, self.sim.push_port)
@@ -158,6 +170,8 @@ class ServerHandle:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        if self.server.push is not None:
+            self.server.push.stop()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -193,13 +207,18 @@ def build_server(
     speed: float = 1.0,
     *,
     start: float | None = None,
-    push_port: int = DEFAULT_PUSH_PORT,
+    push_port: int | None = DEFAULT_PUSH_PORT,
+    push_optional: bool = False,
     vendors: Iterable[str] | None = None,
     vendor_classes: Iterable[type] | None = None,
     extra_360_accounts: int = 0,
     runs_per_device: int | None = None,
 ) -> tuple[SimHTTPServer, Simulator]:
-    """Bind the socket (port 0 = any free port) and build the simulator behind it."""
+    """Bind the sockets (port 0 = any free port) and build the simulator behind them.
+
+    With the 360 model loaded and ``push_port`` not None, the push server's socket is
+    bound too (``server.push``, not started yet; ``sim.push_port`` is its real port).
+    ``push_optional``: a push port in use only logs a warning (the CLI)."""
     server = SimHTTPServer((host, port))
     if vendor_classes is None:
         vendor_classes = load_vendor_classes(vendors)
@@ -215,17 +234,32 @@ def build_server(
         origin=lambda: f"http://{origin_host(host)}:{server.server_address[1]}",
         vendor_classes=vendor_classes,
         vendor_options=options,
-        push_port=push_port,
+        push_port=push_port or 0,
     )
     server.sim = sim
+    if push_port is not None and sim.vendor_named("qihoo360") is not None:
+        try:
+            server.push = PushServer(sim, host, push_port)
+        except OSError as exc:
+            if not push_optional:
+                server.server_close()
+                raise
+            log.warning("simulator: 360 push server not started (port %s: %s)", push_port, exc)
+        else:
+            sim.push_port = server.push.port
     return server, sim
 
 
 def start_server(
     host: str = DEFAULT_HOST, port: int = 0, seed: int = 1, speed: float = 1.0, **options
 ) -> ServerHandle:
-    """Start a simulator in a background thread; see ``build_server`` for ``options``."""
+    """Start a simulator in a background thread; see ``build_server`` for ``options``.
+    The push server listens on any free port unless ``push_port`` says otherwise
+    (``handle.push_port``; ``push_port=None``: no push server)."""
+    options.setdefault("push_port", 0)
     server, sim = build_server(host, port, seed, speed, **options)
+    if server.push is not None:
+        server.push.start()
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )

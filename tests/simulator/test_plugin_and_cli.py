@@ -38,7 +38,8 @@ def test_sim_env_points_the_product_at_the_simulator(sim_env):
     for name in ("QIHOO360_API_URL", "QIHOO360_CONFIG_URL", "MAMMOTION_USER_URL",
                  "MAMMOTION_AUTH_URL", "MAMMOTION_OPEN_API_URL"):  # fmt: skip
         assert os.environ[name] == sim_env.url
-    assert os.environ["QIHOO360_PUSH_ADDR"] == "127.0.0.1:18443"
+    # The session's simulator runs its push server on a free port (18443 is the CLI's).
+    assert os.environ["QIHOO360_PUSH_ADDR"] == f"127.0.0.1:{sim_env.push_port}"
 
 
 def test_start_server_handle():
