@@ -206,8 +206,9 @@ def local_date(timestamp: float, offset_hours: float) -> date:
 
 
 def last_months(today: date, count: int) -> list[tuple[int, int]]:
+    """(year, month 1-12) of the ``count`` months up to and including today's."""
     index = today.year * 12 + today.month - 1
-    return [divmod(i, 12) for i in range(index - count + 1, index + 1)]
+    return [(i // 12, i % 12 + 1) for i in range(index - count + 1, index + 1)]
 
 
 def invite_list(cloud: Qihoo360Cloud, account: Account, form: dict) -> SimResponse:

@@ -55,7 +55,7 @@ from .qihoo360_session import (
     qid_from_q_cookie,
 )
 from .redact import Redactor, shorten
-from .transport import HttpTransport, normalise_base_url
+from .transport import HttpTransport, normalise_base_url, outage_or_garbage
 
 __all__ = [
     "Qihoo360Client",
@@ -341,6 +341,7 @@ class Qihoo360Client:
             read=path in READ_PATHS,
             headers=headers,
             body=urlencode(self._form(fields, task_id)).encode("ascii"),
+            retry_when=outage_or_garbage,
         )
         self._check_status(response, path, login=login)
         envelope = self._http.parse_json(response)

@@ -15,7 +15,7 @@ import requests
 from ._coerce import as_str, as_text
 from .base import ErrorText
 from .redact import Redactor
-from .transport import HttpTransport, normalise_base_url
+from .transport import HttpTransport, normalise_base_url, outage_or_garbage
 
 DEFAULT_CONFIG_URL = "https://smart.360.cn"
 
@@ -115,7 +115,9 @@ class Qihoo360ConfigClient:
         return parse_model_aliases(self._get_object("/clean/modelalias.json"))
 
     def _get_object(self, path: str) -> dict:
-        response = self._http.send("GET", self._base + path, read=True)
+        response = self._http.send(
+            "GET", self._base + path, read=True, retry_when=outage_or_garbage
+        )
         self._http.raise_for_throttle_or_outage(response)
         if response.status_code != 200:
             raise self._http.bad_response(

@@ -38,13 +38,18 @@ def decode_grid(record: dict) -> tuple[GridMap | None, str | None]:
     if resolution is None or resolution <= 0 or x_min is None or y_min is None:
         return None, "missing resolution or origin"
     size = width * height
-    expected_lz4 = as_int(record.get("lz4_len"))
-    if expected_lz4 is not None and expected_lz4 != size:
-        return None, f"lz4_len {expected_lz4} != width*height {size}"
     try:
         compressed = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        return None, f"map does not decode ({type(exc).__name__})"
+    # lz4_len is the length of the Base64-decoded LZ4 block (the validated renderer
+    # checks exactly that); width*height is tolerated too, as the wording is ambiguous.
+    expected_lz4 = as_int(record.get("lz4_len"))
+    if expected_lz4 is not None and expected_lz4 not in (len(compressed), size):
+        return None, f"lz4_len {expected_lz4} != block length {len(compressed)}"
+    try:
         cells = lz4.block.decompress(compressed, uncompressed_size=size)
-    except (binascii.Error, ValueError, lz4.block.LZ4BlockError) as exc:
+    except (ValueError, lz4.block.LZ4BlockError) as exc:
         return None, f"map does not decode ({type(exc).__name__})"
     if len(cells) != size:
         return None, f"decoded {len(cells)} bytes, expected {size}"

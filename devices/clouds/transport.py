@@ -2,8 +2,9 @@
 
 One place for: explicit ``(connect, read)`` timeouts (requests has no default), the
 request counter the sync layer uses for per-account budgets, the single retry of reads
-on connection errors and timeouts, and mapping transport failures and HTTP 429/5xx to
-the error tree. POSTs that change something are never retried here (stack.md, R4).
+on connection errors and timeouts (and, when the client asks, on answers such as 360's
+HTTP 5xx or non-JSON bodies), and mapping transport failures and HTTP 429/5xx to the
+error tree. POSTs that change something are never retried here (stack.md, R4).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -93,9 +95,12 @@ class HttpTransport:
         headers: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
         body: bytes | None = None,
+        retry_when: Callable[[requests.Response], bool] | None = None,
     ) -> requests.Response:
         """One request; reads get one more attempt after ``retry_pause`` on a connection
-        error or timeout (cloud-apis.md 3.4.4, 4.7). Everything else is the caller's."""
+        error or timeout (cloud-apis.md 3.4.4, 4.7), or when ``retry_when`` says the
+        answer is worth one more try (360 reads: HTTP 5xx, unparseable body, 3.4.4).
+        Everything else is the caller's."""
         all_headers = {"User-Agent": USER_AGENT, **(headers or {})}
         attempts = 2 if read else 1
         error: CloudError = Unavailable(f"{self.vendor}: no attempt made")
@@ -117,6 +122,16 @@ class HttpTransport:
                 error = self._transport_error(method, url, exc)
                 continue
             log.debug("%s %s %s -> HTTP %s", self.vendor, method, _path(url), response.status_code)
+            if attempt + 1 < attempts and retry_when is not None and retry_when(response):
+                log.warning(
+                    "%s %s %s answered HTTP %s unusably; retrying once",
+                    self.vendor,
+                    method,
+                    _path(url),
+                    response.status_code,
+                )
+                response.close()
+                continue
             return response
         # Raised outside the except block on purpose: the requests exception's text
         # can hold the full URL, and the Mammotion login URL carries the password.
@@ -175,6 +190,20 @@ class HttpTransport:
         except (TypeError, ValueError):
             text = repr(value)[:4000]
         return self.bad_response(message, text, transient=False)
+
+
+def outage_or_garbage(response: requests.Response) -> bool:
+    """HTTP 5xx, or HTTP 200 whose body is not JSON: the answers after which 360 reads
+    are retried once (cloud-apis.md 3.4.4)."""
+    if response.status_code >= 500:
+        return True
+    if response.status_code != 200:
+        return False
+    try:
+        json.loads(response.content.decode("utf-8-sig", errors="replace"))
+    except (ValueError, RecursionError):
+        return True
+    return False
 
 
 def _path(url: str) -> str:
