@@ -35,7 +35,7 @@ run: export QIHOO360_PUSH_ADDR := $(SIM_HOST):18443
 run: export SIMULATOR_PORT := $(SIM_PORT)
 run: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py migrate --no-input -v 0
-	$(BIN)/python manage.py demo_banner
+	$(BIN)/python manage.py demo_setup
 	$(BIN)/honcho start -f Procfile
 
 ## make test: install the test requirements and run the whole suite.
