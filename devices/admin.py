@@ -98,3 +98,38 @@ class CloudAccountAdmin(admin.ModelAdmin):
                 f"Could not decrypt {len(unreadable)} (re-link needed): {', '.join(unreadable)}.",
                 messages.ERROR,
             )
+
+
+# --- Command log (appended by the commands work) -----------------------------------------
+
+from devices.machines import CommandLog  # noqa: E402
+
+
+@admin.register(CommandLog)
+class CommandLogAdmin(admin.ModelAdmin):
+    """Read-only: the log is written by the app when a command is sent, never by hand."""
+
+    list_display = ["created_at", "device", "command", "status", "user", "message"]
+    list_filter = ["status", "command", "device__vendor"]
+    search_fields = ["device__name", "device__remote_id", "task_id", "user__username", "message"]
+    list_select_related = ["device", "user"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "device",
+        "user",
+        "command",
+        "params",
+        "status",
+        "message",
+        "task_id",
+        "created_at",
+        "sent_at",
+        "finished_at",
+        "deadline",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
