@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from devices import crypto, locks
-from devices.clouds.base import AuthExpired, CloudError
+from devices.clouds.base import AuthExpired, CloudError, Unavailable
 from devices.clouds.mammotion import MammotionClient
 from devices.clouds.mammotion_account import MammotionAccountClient
 from devices.clouds.mammotion_tokens import TokenSet
@@ -80,6 +80,8 @@ def client_for(account: CloudAccount, *, timeout=BACKGROUND_TIMEOUT, session=Non
 def qihoo360_client(account: CloudAccount, *, timeout, session) -> Qihoo360Client:
     creds = read_credentials(account)
     qt = account.method == LinkMethod.QIHOO360_QT
+    # A person waiting on a button must not wait out another worker's renewal.
+    wait = 45.0 if timeout == BACKGROUND_TIMEOUT else 5.0
     return Qihoo360Client(
         session,
         qid=account.identity,
@@ -88,33 +90,45 @@ def qihoo360_client(account: CloudAccount, *, timeout, session) -> Qihoo360Clien
         q=creds.get("q") if qt else None,
         t=creds.get("t") if qt else None,
         push_key=creds.get("push_key"),
-        renew_sid=(lambda failed_sid: renew_sid(account.pk, failed_sid)) if qt else None,
+        renew_sid=(lambda failed: renew_sid(account.pk, failed, wait=wait)) if qt else None,
         api_url=settings.QIHOO360_API_URL,
     )
 
 
-def renew_sid(account_pk: int, failed_sid: str) -> str:
+def renew_sid(account_pk: int, failed_sid: str, *, wait: float = 45.0) -> str:
     """cloud-apis.md 3.3.3: one renewal at a time per account; skip it when another
     worker already renewed; at most 3 logins per 10 minutes; persist SID and pushKey
-    together. Raises AuthExpired (and flags the account) when Q/T no longer work."""
-    with locks.held(f"sid-renewal:{account_pk}", timedelta(seconds=60), wait=45):
-        account = CloudAccount.objects.get(pk=account_pk)
-        creds = read_credentials(account)
-        if creds.get("sid") and creds["sid"] != failed_sid:
-            return creds["sid"]  # renewed by someone else meanwhile
-        now = timezone.now()
-        recent = [
-            t for t in account.login_attempts if datetime.fromisoformat(t) > now - SID_LOGIN_WINDOW
-        ]
-        if len(recent) >= SID_LOGINS_PER_WINDOW:
-            return _sid_renewal_failed(account, "Too many session renewals; link it again.")
-        if recent:
-            wait = SID_LOGIN_SPACING - (now - datetime.fromisoformat(max(recent))).total_seconds()
-            if wait > 0:
-                time.sleep(wait)
-        account.login_attempts = [*recent, timezone.now().isoformat()]
-        account.save(update_fields=["login_attempts"])
-        return _login_and_store(account, creds)
+    together. Raises AuthExpired (and flags the account) when Q/T no longer work, and
+    Unavailable when another renewal does not finish within `wait` seconds."""
+    try:
+        with locks.held(f"sid-renewal:{account_pk}", timedelta(seconds=60), wait=wait):
+            return _renew_sid_locked(account_pk, failed_sid, wait=wait)
+    except locks.LeaseBusy:
+        raise Unavailable(
+            user_message="The 360 session is being renewed. Try again in a moment."
+        ) from None
+
+
+def _renew_sid_locked(account_pk: int, failed_sid: str, *, wait: float) -> str:
+    account = CloudAccount.objects.get(pk=account_pk)
+    creds = read_credentials(account)
+    if creds.get("sid") and creds["sid"] != failed_sid:
+        return creds["sid"]  # renewed by someone else meanwhile
+    now = timezone.now()
+    recent = [
+        t for t in account.login_attempts if datetime.fromisoformat(t) > now - SID_LOGIN_WINDOW
+    ]
+    if len(recent) >= SID_LOGINS_PER_WINDOW:
+        return _sid_renewal_failed(account, "Too many session renewals; link it again.")
+    if recent:
+        pause = SID_LOGIN_SPACING - (now - datetime.fromisoformat(max(recent))).total_seconds()
+        if pause > wait:
+            raise Unavailable(user_message="The 360 session was just renewed; try again.")
+        if pause > 0:
+            time.sleep(pause)
+    account.login_attempts = [*recent, timezone.now().isoformat()]
+    account.save(update_fields=["login_attempts"])
+    return _login_and_store(account, creds)
 
 
 def _login_and_store(account: CloudAccount, creds: dict) -> str:
