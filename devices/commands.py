@@ -275,7 +275,8 @@ def rename_device(*, device: Device, name: str, user, client=None) -> CommandOut
     else:
         note = "Renamed here only: Mammotion's API cannot rename machines, so its app keeps the old name."
     device.name = title
-    device.save(update_fields=["name"])
+    device.renamed_locally = device.vendor != Vendor.QIHOO360
+    device.save(update_fields=["name", "renamed_locally"])
     _finish(entry, CommandStatus.ACKNOWLEDGED, note, sent_at=timezone.now())
     return CommandOutcome(True, f"Renamed “{old}” to “{title}”. {note}", entry)
 

@@ -63,6 +63,8 @@ def apply_device_list(account: CloudAccount, remotes: list[RemoteDevice]) -> Dis
                 Device.objects.create(account=account, remote_id=remote.remote_id, **fields)
                 added += 1
                 continue
+            if device.renamed_locally:
+                del fields["name"]  # the vendor cannot know the name given here
             changed = [name for name, value in fields.items() if getattr(device, name) != value]
             if changed:
                 for name in changed:

@@ -37,6 +37,9 @@ class Device(models.Model):
     kind = models.CharField(max_length=16, choices=DeviceKind.choices)
     remote_id = models.CharField(max_length=64)  # 360 `sn`, Mammotion `deviceId`
     name = models.CharField(max_length=100)
+    # Renamed in the dashboard where the vendor cannot rename (Mammotion): discovery keeps
+    # this name instead of writing the vendor's back.
+    renamed_locally = models.BooleanField(default=False)
     model = models.CharField(max_length=100, blank=True)  # vendor model code (S7, Luba 2 ...)
     model_name = models.CharField(max_length=100, blank=True)  # display name (aliases)
     firmware = models.CharField(max_length=64, blank=True)
