@@ -13,12 +13,45 @@ from accounts.models import Household, Invitation, Role, User
 PASSWORD_HELP = "At least 8 characters, not a common word and not only digits."  # noqa: S105 (help text, not a password)
 
 
+# The IANA regions, in the order and with the names the time-zone menu shows them. Anything
+# else (old aliases such as US/Eastern) stays choosable under "Other names".
+TIME_ZONE_REGIONS = {
+    "Africa": "Africa",
+    "America": "America",
+    "Antarctica": "Antarctica",
+    "Arctic": "Arctic",
+    "Asia": "Asia",
+    "Atlantic": "Atlantic",
+    "Australia": "Australia",
+    "Europe": "Europe",
+    "Indian": "Indian Ocean",
+    "Pacific": "Pacific",
+}
+
+
+def _place(name: str) -> str:
+    """'Europe/Berlin' -> 'Berlin', 'America/Argentina/Salta' -> 'Salta (Argentina)'."""
+    parts = name.replace("_", " ").split("/")[1:]
+    return f"{parts[-1]} ({', '.join(parts[:-1])})" if len(parts) > 1 else parts[0]
+
+
 @functools.cache
-def time_zone_choices() -> list[tuple[str, str]]:
+def time_zone_choices() -> list:
+    """UTC, then one group per region with its places A-Z (typing a city's first letters in
+    the menu finds it), then the old alias names."""
     names = sorted(
         name for name in zoneinfo.available_timezones() if "/" in name and "Etc/" not in name
     )
-    return [("UTC", "UTC"), *((name, name.replace("_", " ")) for name in names)]
+    groups: dict[str, list[tuple[str, str]]] = {label: [] for label in TIME_ZONE_REGIONS.values()}
+    others = []
+    for name in names:
+        region = TIME_ZONE_REGIONS.get(name.split("/", 1)[0])
+        if region:
+            groups[region].append((name, _place(name)))
+        else:
+            others.append((name, name.replace("_", " ")))
+    grouped = [(label, sorted(zones, key=lambda zone: zone[1])) for label, zones in groups.items()]
+    return [("UTC", "UTC"), *grouped, ("Other names", others)]
 
 
 class TimeZoneField(forms.ChoiceField):
@@ -36,7 +69,10 @@ class AccountForm(UserCreationForm):
         model = User
         fields = ("username", "email")
         labels = {"username": "Username", "email": "Email (optional)"}
-        help_texts = {"username": "Letters, digits and @ . + - _ only."}
+        help_texts = {
+            "username": "Letters, digits and @ . + - _ only.",
+            "email": "Only used to send you a link if you forget your password.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from accounts import services, sudo
 from accounts.forms import PASSWORD_HELP, SetupForm, SudoForm
 from accounts.models import User
+from accounts.views.wording import mail_is_configured
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -112,12 +113,22 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
 
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | {"mail_configured": mail_is_configured()}
+
     def form_valid(self, form):
         site = urlsplit(settings.SITE_URL)
         self.domain_override = site.netloc
         self.use_https = site.scheme == "https"
         self.extra_email_context = {"site_url": settings.SITE_URL}
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        if not mail_is_configured():
+            # The link went to the server's log, not to an inbox: don't say "check your email".
+            # (The same page whether or not an account uses the address.)
+            return render(
+                self.request, "registration/password_reset_done.html", {"mail_configured": False}
+            )
+        return response
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

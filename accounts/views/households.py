@@ -13,6 +13,13 @@ from accounts.forms import HouseholdForm, InviteForm, RoleForm
 from accounts.middleware import SESSION_KEY
 from accounts.models import Role
 from accounts.sudo import is_safe_next
+from accounts.views.wording import (
+    NO_MAIL_INVITE_HELP,
+    a_role,
+    either_of,
+    expires_in,
+    mail_is_configured,
+)
 
 # Owners first, then operators, then viewers.
 ROLE_ORDER = Case(
@@ -30,20 +37,45 @@ def household(request):
     if membership is None:
         return render(request, "accounts/no_household.html")
     home = membership.household
-    members = home.memberships.select_related("user").order_by(ROLE_ORDER, "user__username")
+    members = list(home.memberships.select_related("user").order_by(ROLE_ORDER, "user__username"))
+    owners = [m for m in members if m.role == Role.OWNER]
+    # The last owner can neither change their own role nor leave: don't offer it.
+    only_owner = membership.is_owner and len(owners) == 1
+    rows = [
+        {
+            "member": m,
+            "is_you": m.pk == membership.pk,
+            "role_locked": only_owner and m.pk == membership.pk,
+            "can_remove": membership.is_owner and m.pk != membership.pk,
+        }
+        for m in members
+    ]
     invitations = []
     if membership.is_owner:
-        invitations = home.invitations.pending().select_related("invited_by")
+        invitations = [
+            {"invitation": i, "role": a_role(i.role), "expires_in": expires_in(i.expires_at)}
+            for i in home.invitations.pending().select_related("invited_by")
+        ]
     context = {
         "membership": membership,
         "household": home,
-        "members": members,
+        "rows": rows,
         "invitations": invitations,
-        "owner_count": sum(1 for m in members if m.role == Role.OWNER),
+        "you_are": a_role(membership.role),
+        "only_owner": only_owner,
+        "alone": len(members) == 1,
+        "owner_names": either_of([str(m.user) for m in owners if m.pk != membership.pk]),
         "role_form": RoleForm(),
-        "invite_form": InviteForm(household=home) if membership.is_owner else None,
+        "invite_form": _invite_form(home) if membership.is_owner else None,
     }
     return render(request, "accounts/household.html", context)
+
+
+def _invite_form(home):
+    form = InviteForm(household=home)
+    if not mail_is_configured():
+        form.fields["email"].help_text = NO_MAIL_INVITE_HELP
+    return form
 
 
 @require_http_methods(["GET", "POST"])
@@ -62,7 +94,10 @@ def household_settings(request, household_id):
 @require_http_methods(["GET", "POST"])
 def household_create(request):
     """Anyone signed in may start another household, which they then own."""
-    form = HouseholdForm(request.POST or None)
+    # A new household most likely lies in the same time zone as the current one.
+    current = getattr(request, "household", None)
+    initial = {"time_zone": current.time_zone} if current else None
+    form = HouseholdForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         created = services.create_household(
             owner=request.user,

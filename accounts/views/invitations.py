@@ -16,6 +16,12 @@ from accounts.forms import InvitationSignUpForm, InviteForm
 from accounts.middleware import SESSION_KEY
 from accounts.models import Invitation, Role, hash_token
 from accounts.views.auth import MODEL_BACKEND
+from accounts.views.wording import (
+    NO_MAIL_INVITE_HELP,
+    a_role,
+    mail_is_configured,
+    site_url_mismatch,
+)
 
 INVALID = {
     "unknown": "This invitation link is not valid. Check that you copied all of it.",
@@ -30,6 +36,8 @@ INVALID = {
 def invite(request, household_id):
     own = get_membership(request.user, household_id, minimum=Role.OWNER)
     form = InviteForm(request.POST or None, household=own.household)
+    if not mail_is_configured():
+        form.fields["email"].help_text = NO_MAIL_INVITE_HELP
     if request.method == "POST" and form.is_valid():
         link, emailed = services.invite_member(
             household=own.household,
@@ -38,9 +46,17 @@ def invite(request, household_id):
             invited_by=request.user,
         )
         # Rendered, not redirected: the link is shown this once and stored nowhere.
-        context = {"email": form.cleaned_data["email"], "link": link, "emailed": emailed}
+        context = {
+            "email": form.cleaned_data["email"],
+            "link": link,
+            "emailed": emailed,
+            "mail_configured": mail_is_configured(),
+            "opened_at": site_url_mismatch(request),
+            "household": own.household,
+        }
         return render(request, "accounts/invitation_sent.html", context)
-    return render(request, "accounts/invite.html", {"form": form, "household": own.household})
+    context = {"form": form, "household": own.household, "mail_configured": mail_is_configured()}
+    return render(request, "accounts/invite.html", context)
 
 
 @require_POST
@@ -101,11 +117,16 @@ def _accept_signed_in(request, invitation):
 
 
 def _context(invitation, form):
-    return {"invitation": invitation, "household": invitation.household, "form": form}
+    return {
+        "invitation": invitation,
+        "household": invitation.household,
+        "form": form,
+        "as_role": a_role(invitation.role),
+    }
 
 
 def _joined(request, invitation):
     request.session[SESSION_KEY] = invitation.household_id
-    role = Role(invitation.role).label.lower()
+    role = a_role(invitation.role)
     messages.success(request, f"Welcome to {invitation.household.name}. You joined as {role}.")
     return redirect("dashboard:overview")

@@ -11,6 +11,7 @@ from accounts.access import get_membership
 from accounts.forms import RoleForm
 from accounts.models import Role
 from accounts.sudo import sudo_required
+from accounts.views.wording import a_role
 
 
 def last_owner_message(household, action: str) -> str:
@@ -35,7 +36,8 @@ def member_role(request, household_id, membership_id):
     except services.LastOwner:
         messages.error(request, last_owner_message(own.household, "change your role"))
     else:
-        messages.success(request, f"{member.user} is now {Role(role).label.lower()}.")
+        who = "You are" if member.pk == own.pk else f"{member.user} is"
+        messages.success(request, f"{who} now {a_role(role)}.")
     return redirect("accounts:household")
 
 
@@ -50,7 +52,8 @@ def member_remove(request, household_id, membership_id):
         except services.LastOwner:
             messages.error(request, last_owner_message(own.household, "remove yourself"))
         else:
-            messages.success(request, f"{member.user} no longer has access to {own.household}.")
+            who = "You no longer have" if member.pk == own.pk else f"{member.user} no longer has"
+            messages.success(request, f"{who} access to {own.household}.")
         return redirect("accounts:household")
     context = {"member": member, "household": own.household, "is_self": member.pk == own.pk}
     return render(request, "accounts/member_remove.html", context)
@@ -67,4 +70,11 @@ def household_leave(request, household_id):
             return redirect("accounts:household")
         messages.success(request, f"You have left {own.household}.")
         return redirect("accounts:household")
-    return render(request, "accounts/household_leave.html", {"household": own.household})
+    # The last owner cannot leave; the page explains that instead of offering the button.
+    owners = own.household.owner_count() if own.is_owner else None
+    context = {
+        "household": own.household,
+        "only_owner": owners == 1,
+        "alone": owners == 1 and own.household.memberships.count() == 1,
+    }
+    return render(request, "accounts/household_leave.html", context)

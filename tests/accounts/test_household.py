@@ -152,3 +152,60 @@ def test_the_nav_offers_a_switcher_only_with_several_households(bob, bob_in_two,
 def test_anonymous_cannot_switch(bob_in_two):
     response = Client().post(reverse("accounts:household_switch", args=[bob_in_two.pk]))
     assert response["Location"].startswith(reverse("accounts:login"))
+
+
+# --- what the page offers and says ----------------------------------------------------------
+
+
+def role_select(membership) -> str:
+    return f'id="role-{membership.pk}"'
+
+
+def test_the_only_owner_is_not_offered_what_would_fail(alice, bob, home, login):
+    html = login(alice).get(HOUSEHOLD).content.decode()
+    assert role_select(alice.memberships.get()) not in html
+    assert role_select(bob.memberships.get()) in html
+    assert "You are the only owner, so you can't change your own role or leave." in html
+    assert reverse("accounts:household_leave", args=[home.pk]) not in html
+
+
+def test_with_another_owner_you_may_change_your_role_and_leave(alice, bob, home, login):
+    Membership.objects.filter(user=bob).update(role=Role.OWNER)
+    html = login(alice).get(HOUSEHOLD).content.decode()
+    assert role_select(alice.memberships.get()) in html
+    assert reverse("accounts:household_leave", args=[home.pk]) in html
+    assert "only owner" not in html
+
+
+def test_the_role_reads_with_the_right_article(alice, oscar, bob, login):
+    assert "You are an owner here." in login(alice).get(HOUSEHOLD).content.decode()
+    assert "You are an operator here." in login(oscar).get(HOUSEHOLD).content.decode()
+    assert "You are a viewer here." in login(bob).get(HOUSEHOLD).content.decode()
+
+
+def test_viewers_and_operators_are_told_whom_to_ask_for_more(alice, oscar, bob, login):
+    assert "ask alice to make you an operator" in login(bob).get(HOUSEHOLD).content.decode()
+    assert "ask alice to make you an owner" in login(oscar).get(HOUSEHOLD).content.decode()
+
+
+def test_pending_invitations_say_when_they_expire_in_days(alice, invitation, login):
+    html = login(alice).get(HOUSEHOLD).content.decode()
+    assert "Joins as an operator · expires <time" in html
+    assert ">in 7 days</time>" in html
+    assert 'aria-label="Withdraw the invitation for dave@example.com"' in html
+
+
+def test_the_nav_links_to_the_household_page_and_marks_it_current(bob, login):
+    html = login(bob).get(HOUSEHOLD).content.decode()
+    assert f'<a href="{HOUSEHOLD}" aria-current="page">Household</a>' in html
+
+
+def test_settings_page_names_the_household(alice, home, login):
+    html = login(alice).get(reverse("accounts:household_settings", args=[home.pk])).content.decode()
+    assert "<h1>Settings for Home</h1>" in html
+    assert '<option value="Europe/Berlin" selected>Berlin</option>' in html
+
+
+def test_a_new_household_starts_in_the_current_households_time_zone(alice, login):
+    html = login(alice).get(reverse("accounts:household_create")).content.decode()
+    assert '<option value="Europe/Berlin" selected>Berlin</option>' in html

@@ -17,6 +17,7 @@ from tests.accounts.conftest import messages_of
 from tests.conftest import PASSWORD
 
 STRONG = "a-long-robot-password-42"
+HOUSEHOLD_URL = "/accounts/household/"
 
 
 def invite_url(home):
@@ -152,7 +153,7 @@ def test_anonymous_person_sees_whom_they_join_and_a_labelled_sign_up_form(invita
     _, token = invitation
     html = Client().get(accept_url(token)).content.decode()
     assert "Join Home" in html
-    assert "alice invited you to join as operator" in html
+    assert "alice invited you to join as an operator" in html
     assert '<label for="id_username">Username</label>' in html
     assert '<label for="id_password1">Password</label>' in html
     assert 'value="dave@example.com"' in html
@@ -188,7 +189,7 @@ def test_accepting_as_a_signed_in_person_joins_their_existing_account(carol, inv
     page = client.get(accept_url(token)).content.decode()
     assert "You are signed in as carol." in page
     response = client.post(accept_url(token), follow=True)
-    assert "Welcome to Home. You joined as operator." in messages_of(response)
+    assert "Welcome to Home. You joined as an operator." in messages_of(response)
     assert Membership.objects.get(user=carol, household=invite.household).role == Role.OPERATOR
     assert client.session[SESSION_KEY] == invite.household_id
     assert Membership.objects.filter(user=carol).count() == 2
@@ -241,3 +242,53 @@ def test_signing_in_from_the_invitation_comes_back_to_it(alice, invitation):
     login_page = reverse("accounts:login") + "?next=" + accept_url(token)
     response = Client().post(login_page, {"username": "alice", "password": PASSWORD})
     assert response["Location"] == accept_url(token)
+
+
+# --- the page that shows the link ------------------------------------------------------------
+
+CONSOLE_MAIL = "django.core.mail.backends.console.EmailBackend"
+
+
+@pytest.mark.parametrize(
+    ("site_url", "host", "warned"),
+    [
+        ("http://127.0.0.1:8000", "localhost:8000", True),
+        ("http://127.0.0.1:8000", "127.0.0.1:9000", True),
+        ("http://127.0.0.1:8000", "127.0.0.1:8000", False),
+        ("https://localhost", "localhost", False),  # behind a TLS proxy: scheme may differ
+        ("https://localhost:443", "LOCALHOST", False),
+    ],
+)
+def test_the_link_page_warns_when_site_url_is_not_the_address_in_use(
+    alice, home, login, settings, site_url, host, warned
+):
+    settings.SITE_URL = site_url
+    data = {"email": "erin@example.com", "role": "viewer"}
+    html = login(alice).post(invite_url(home), data, HTTP_HOST=host).content.decode()
+    assert site_url + "/accounts/invitations/" in html
+    assert (f"isn't the address you are using now ({host})" in html) is warned
+
+
+def test_the_link_page_offers_a_copy_button_that_works_without_javascript(alice, home, login):
+    html = (
+        login(alice)
+        .post(invite_url(home), {"email": "erin@example.com", "role": "viewer"})
+        .content.decode()
+    )
+    assert '<p class="share-link" id="invitation-link">http' in html
+    assert 'data-copy="invitation-link"' in html and " hidden>Copy link</button>" in html
+    assert 'src="/static/js/copy.js" defer></script>' in html
+
+
+@override_settings(EMAIL_BACKEND=CONSOLE_MAIL)
+def test_without_a_mail_server_the_owner_is_told_to_share_the_link(alice, home, login, capsys):
+    client = login(alice)
+    assert (
+        "you&#x27;ll get a link to pass on yourself" in client.get(HOUSEHOLD_URL).content.decode()
+    )
+    html = client.post(
+        invite_url(home), {"email": "erin@example.com", "role": "viewer"}
+    ).content.decode()
+    assert "<h1>Invitation created</h1>" in html
+    assert "This server has no email set up, so nothing was sent." in html
+    assert "We emailed" not in html

@@ -29,7 +29,7 @@ def role_of(user):
 def test_owner_changes_a_members_role(alice, bob, login):
     response = login(alice).post(role_url(bob), {"role": Role.OPERATOR}, follow=True)
     assert role_of(bob) == Role.OPERATOR
-    assert "bob is now operator." in messages_of(response)
+    assert "bob is now an operator." in messages_of(response)
 
 
 def test_viewer_cannot_change_roles(alice, bob, login):
@@ -127,3 +127,20 @@ def test_an_owner_can_leave_when_another_owner_remains(alice, bob, login):
     services.change_role(membership=bob.memberships.get(), role=Role.OWNER)
     login(alice).post(leave_url(alice))
     assert not Membership.objects.filter(user=alice).exists()
+
+
+def test_changing_your_own_role_is_reported_to_you_as_you(alice, bob, login):
+    services.change_role(membership=bob.memberships.get(), role=Role.OWNER)
+    response = login(alice).post(role_url(alice), {"role": Role.OPERATOR}, follow=True)
+    assert "You are now an operator." in messages_of(response)
+
+
+def test_the_last_owner_is_told_why_they_cannot_leave_instead_of_a_leave_button(alice, bob, login):
+    html = login(alice).get(leave_url(alice)).content.decode()
+    assert "You can't leave Home yet" in html
+    assert 'method="post"' not in html.split("<main", 1)[1]
+
+
+def test_a_lone_owner_is_told_to_invite_someone_first(alice, login):
+    html = login(alice).get(leave_url(alice)).content.decode()
+    assert "Invite someone, make them an owner, and then you can leave." in html

@@ -103,3 +103,17 @@ def test_reset_pages_use_our_templates(alice):
     assert "Reset your password" in client.get(RESET).content.decode()
     done = client.get(reverse("accounts:password_reset_done")).content.decode()
     assert "Check your email" in done
+
+
+@override_settings(EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend")
+def test_without_a_mail_server_the_reset_pages_say_whom_to_ask(alice, capsys):
+    client = Client()
+    form = client.get(RESET).content.decode()
+    assert "This server has no email set up" in form
+    assert "ask the person who runs this dashboard" in form
+    done = client.post(RESET, {"email": "alice@example.com"}).content.decode()
+    assert "Ask the person who runs this dashboard" in done
+    assert "Check your email" not in done
+    # The same page for an address nobody uses.
+    unknown = client.post(RESET, {"email": "nobody@example.com"}).content.decode()
+    assert unknown.split("<main", 1)[1] == done.split("<main", 1)[1]

@@ -138,3 +138,19 @@ def test_two_concurrent_setups_create_one_owner(monkeypatch):
     assert sorted(outcomes) == ["created", "refused"]
     assert list(User.objects.values_list("username", flat=True)) == ["first"]
     assert Membership.objects.filter(role=Role.OWNER).count() == 1
+
+
+@pytest.mark.django_db
+def test_time_zones_are_grouped_by_region_with_places_by_name():
+    html = Client().get(SETUP).content.decode()
+    assert '<optgroup label="Europe">' in html
+    assert '<option value="Europe/Berlin">Berlin</option>' in html
+    assert (
+        '<option value="America/Argentina/Buenos_Aires">Buenos Aires (Argentina)</option>' in html
+    )
+
+
+@pytest.mark.django_db
+def test_setup_says_what_the_email_is_for():
+    html = Client().get(SETUP).content.decode()
+    assert "Only used to send you a link if you forget your password." in html

@@ -84,7 +84,7 @@ def test_owner_invites_operator_who_creates_account_and_joins(
     invitee = new_context().new_page()  # another person's browser: no shared cookies
     invitee.goto(link)
     expect(invitee.get_by_role("heading", name="Join Home")).to_be_visible()
-    expect(invitee.get_by_text("alice invited you to join as operator")).to_be_visible()
+    expect(invitee.get_by_text("alice invited you to join as an operator")).to_be_visible()
     expect(invitee.get_by_label("Email (optional)")).to_have_value("olga@example.com")
     invitee.get_by_label("Username").fill("olga")
     invitee.get_by_label("Password", exact=True).fill(PASSWORD)
@@ -93,7 +93,7 @@ def test_owner_invites_operator_who_creates_account_and_joins(
 
     expect(invitee).to_have_url(at(OVERVIEW))
     expect(invitee.get_by_role("heading", name="Home", level=1)).to_be_visible()
-    expect(invitee.get_by_text("Welcome to Home. You joined as operator.")).to_be_visible()
+    expect(invitee.get_by_text("Welcome to Home. You joined as an operator.")).to_be_visible()
 
     invitee.goto(HOUSEHOLD)
     expect(invitee.get_by_role("row", name=re.compile(r"olga \(you\)"))).to_contain_text("Operator")
@@ -110,10 +110,10 @@ def test_owner_changes_viewer_to_operator(page, live_server, alice, bob):
     expect(bobs_row.get_by_label("Role of bob")).to_have_value("viewer")
 
     bobs_row.get_by_label("Role of bob").select_option("operator")
-    bobs_row.get_by_role("button", name="Save").click()
+    bobs_row.get_by_role("button", name="Change role").click()
 
     expect(page).to_have_url(at(HOUSEHOLD))
-    expect(page.get_by_text("bob is now operator.")).to_be_visible()
+    expect(page.get_by_text("bob is now an operator.")).to_be_visible()
     expect(page.get_by_label("Role of bob")).to_have_value("operator")
     assert Membership.objects.get(user=bob).role == Role.OPERATOR
 
@@ -127,7 +127,7 @@ def test_viewer_does_not_see_owner_controls(page, live_server, alice, bob):
     expect(members.get_by_role("row").filter(has_text="bob (you)")).to_contain_text("Viewer")
     # Nothing to change roles, remove people, invite or rename the household.
     expect(page.get_by_role("combobox")).to_have_count(0)
-    expect(page.get_by_role("button", name="Save")).to_have_count(0)
+    expect(page.get_by_role("button", name="Change role")).to_have_count(0)
     expect(page.get_by_role("link", name="Remove")).to_have_count(0)
     expect(page.get_by_role("heading", name="Invite someone")).to_have_count(0)
     expect(page.get_by_role("button", name="Send invitation")).to_have_count(0)
