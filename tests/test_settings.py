@@ -24,6 +24,8 @@ from devices.crypto import parse_key_ring
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 CONTROLLED = ("DEBUG", "SECRET_KEY", "CREDENTIAL_KEYS", "DATA_DIR", "ALLOWED_HOSTS")
+# Set by the browser tests' conftest for Playwright; never part of a deployment.
+NOT_IN_DEPLOYMENT = ("DJANGO_ALLOW_ASYNC_UNSAFE",)
 PROD_SECRET_KEY = secrets.token_urlsafe(60)
 PROD_CREDENTIAL_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
 
@@ -33,7 +35,9 @@ def base_env(data_dir: Path) -> dict[str, str]:
     environ = {
         k: v
         for k, v in os.environ.items()
-        if k not in CONTROLLED and k.removesuffix("_FILE") not in CONTROLLED
+        if k not in CONTROLLED
+        and k.removesuffix("_FILE") not in CONTROLLED
+        and k not in NOT_IN_DEPLOYMENT
     }
     environ.update(DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="dashboard.settings")
     return environ
