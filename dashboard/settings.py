@@ -316,6 +316,15 @@ MAMMOTION_AUTH_URL = env.base_url("MAMMOTION_AUTH_URL", "https://id.mammotion.co
 MAMMOTION_OPEN_API_URL = env.base_url("MAMMOTION_OPEN_API_URL", "https://api-open.mammotion.com")
 QIHOO360_PUSH_ADDR = env.host_port("QIHOO360_PUSH_ADDR", "47.254.151.104:443")
 
+# --- Background sync -------------------------------------------------------------------
+# Email owners once when an account needs re-linking.
+SYNC_AUTH_EMAIL = env.boolean("SYNC_AUTH_EMAIL", True)
+# Run details and maps fetched per sync at most (the rest follow on later syncs).
+SYNC_MAX_DETAILS_PER_SYNC = env.integer("SYNC_MAX_DETAILS_PER_SYNC", 200, minimum=0)
+# A sync stops itself cleanly after this many seconds (below the task's soft limit, 600).
+SYNC_DEADLINE_SECONDS = env.integer("SYNC_DEADLINE_SECONDS", 540, minimum=30)
+SYNC_LEASE_SECONDS = 180
+
 # --- Logging -----------------------------------------------------------------------
 LOG_LEVEL = env.string("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
