@@ -261,7 +261,7 @@ def household_report(household, now: datetime | None = None) -> HouseholdReport:
         PERIODS[1]: _add_up(month_rows, len(months) - 2, kinds, cards, "month"),
         PERIODS[2]: _add_up(all_rows, None, kinds, cards, "all_time"),
     }
-    accounts = list(CloudAccount.objects.for_household(household))
+    accounts = list(CloudAccount.objects.for_household(household).linked())
     return HouseholdReport(
         cards=list(cards.values()),
         periods=[{"label": label, **by_kind} for label, by_kind in totals.items()],

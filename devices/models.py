@@ -35,6 +35,10 @@ class CloudAccountQuerySet(models.QuerySet):
     def for_household(self, household):
         return self.filter(household=household)
 
+    def linked(self):
+        """Accounts in use: removal keeps an account's history but erases its credentials."""
+        return self.exclude(credentials_token="")
+
 
 class CloudAccount(models.Model):
     """One linked vendor account. Its secrets live only in `credentials_token`, encrypted;

@@ -35,9 +35,12 @@ def local(*args) -> datetime:
 
 def make_account(household, vendor=Vendor.QIHOO360, **fields) -> CloudAccount:
     method = LinkMethod.QIHOO360_SID if vendor == Vendor.QIHOO360 else LinkMethod.MAMMOTION_APP
-    return CloudAccount.objects.create(
+    account = CloudAccount(
         household=household, vendor=vendor, method=method, label=f"{vendor} account", **fields
     )
+    account.set_credentials({"sid": "not-a-real-sid"})  # linked (removal erases them)
+    account.save()
+    return account
 
 
 def make_device(account, **fields) -> Device:

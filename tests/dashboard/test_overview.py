@@ -188,3 +188,12 @@ def test_other_households_machines_never_appear(vacuum, carol_vacuum, alice, car
     carols = login(carol).get(OVERVIEW)
     assert "Robbie" not in carols.content.decode()
     assert [c.device for c in carols.context["overview"].cards] == [carol_vacuum]
+
+
+def test_a_removed_account_no_longer_counts_as_linked(account, bob, login):
+    account.credentials_token = ""  # what removal keeping the history leaves behind
+    account.save(update_fields=["credentials_token"])
+
+    page = login(bob).get(OVERVIEW).content.decode()
+
+    assert "after the first sync" not in page
