@@ -65,6 +65,22 @@ def relinking(account) -> dict:
     return {"account": account, "removed": account is not None and is_removed(account)}
 
 
+def try_link(request, membership, account, form, service):
+    """Run a linking service with the form's values: the response on success, else None
+    with the vendor's message added to the form (nothing was stored)."""
+    try:
+        result = service(
+            household=membership.household,
+            user=request.user,
+            account=account,
+            **form.link_args(),
+        )
+    except LinkError as error:
+        form.add_link_error(error)
+        return None
+    return linked(request, result)
+
+
 def linked(request, result: linking.LinkResult):
     messages.success(request, result.summary())
     for note in result.notes:
@@ -208,17 +224,8 @@ def qihoo360_page(request, membership, account=None):
         if service is None:
             qt = form.cleaned_data["way"] == "qt"
             service = linking.link_qihoo360_qt if qt else linking.link_qihoo360_sid
-        try:
-            result = service(
-                household=membership.household,
-                user=request.user,
-                account=account,
-                **form.link_args(),
-            )
-        except LinkError as error:
-            form.add_link_error(error)
-        else:
-            return linked(request, result)
+        if response := try_link(request, membership, account, form, service):
+            return response
     context = {"sid_form": sid_form, "cookie_form": cookie_form, "way": way, **relinking(account)}
     return render(request, "devices/accounts/link_qihoo360.html", context)
 
@@ -227,17 +234,9 @@ def mammotion_api_page(request, membership, account=None):
     initial = {"client_id": account.identity} if account else {}
     form = MammotionApiForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            result = linking.link_mammotion_open_api(
-                household=membership.household,
-                user=request.user,
-                account=account,
-                **form.link_args(),
-            )
-        except LinkError as error:
-            form.add_link_error(error)
-        else:
-            return linked(request, result)
+        service = linking.link_mammotion_open_api
+        if response := try_link(request, membership, account, form, service):
+            return response
     context = {"form": form, **relinking(account)}
     return render(request, "devices/accounts/link_mammotion.html", context)
 
@@ -252,17 +251,8 @@ def mammotion_app_page(request, membership, account=None):
     initial = {"email": account.identity} if account else {}
     form = MammotionAppForm(posted(request), initial=initial, areas=areas)
     if request.method == "POST" and form.is_valid():
-        try:
-            result = link_mammotion_app(
-                household=membership.household,
-                user=request.user,
-                account=account,
-                **form.link_args(),
-            )
-        except LinkError as error:
-            form.add_link_error(error)
-        else:
-            return linked(request, result)
+        if response := try_link(request, membership, account, form, link_mammotion_app):
+            return response
     context = {
         "form": form,
         "areas_problem": areas_problem,
