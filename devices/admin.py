@@ -100,7 +100,7 @@ class CloudAccountAdmin(admin.ModelAdmin):
             )
 
 
-# --- Command log (appended by the commands work) -----------------------------------------
+# --- Command log ---------------------------------------------------------------------
 
 from devices.machines import CommandLog  # noqa: E402
 
@@ -133,3 +133,73 @@ class CommandLogAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- Machines and the archive: written by sync and the listener, read-only here --------
+
+from devices.history import DeviceStats, Fault, Run, SyncRecord  # noqa: E402
+from devices.machines import Device, Lease, RateBucket  # noqa: E402
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the app keeps in step with the vendor clouds: staff look, the app writes."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Device)
+class DeviceAdmin(ReadOnlyAdmin):
+    list_display = ["name", "kind", "model_name", "account", "online", "state", "battery"]
+    list_filter = ["vendor", "kind", "online", ("gone_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "remote_id", "model", "account__label", "account__household__name"]
+    list_select_related = ["account"]
+
+
+@admin.register(Run)
+class RunAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "device", "result", "area_m2", "duration_s", "mode"]
+    list_filter = ["result", "device__vendor"]
+    search_fields = ["remote_id", "device__name"]
+    list_select_related = ["device"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(Fault)
+class FaultAdmin(ReadOnlyAdmin):
+    list_display = ["occurred_at", "device", "code", "level", "title"]
+    list_filter = ["level", "device__vendor"]
+    search_fields = ["code", "title", "device__name"]
+    list_select_related = ["device"]
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(DeviceStats)
+class DeviceStatsAdmin(ReadOnlyAdmin):
+    list_display = ["device", "runs", "area_m2", "duration_s", "updated_at"]
+    search_fields = ["device__name"]
+    list_select_related = ["device"]
+
+
+@admin.register(SyncRecord)
+class SyncRecordAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "account", "trigger", "outcome", "new_runs", "requests"]
+    list_filter = ["outcome", "trigger", "account__vendor"]
+    search_fields = ["account__label", "error"]
+    list_select_related = ["account"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(Lease)
+class LeaseAdmin(ReadOnlyAdmin):
+    list_display = ["key", "holder", "until"]
+    search_fields = ["key"]
+
+
+@admin.register(RateBucket)
+class RateBucketAdmin(ReadOnlyAdmin):
+    list_display = ["key", "tokens", "updated_at"]
+    search_fields = ["key"]
