@@ -185,6 +185,16 @@ def mammotion_account_client(*, timeout=PAGE_TIMEOUT, session=None) -> Mammotion
     )
 
 
+def token_dict(tokens: TokenSet) -> dict:
+    """The shape DbTokenStore keeps under "tokens" in an account's credentials."""
+    return {
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "expires_at": tokens.expires_at.isoformat(),
+        "obtained_at": tokens.obtained_at.isoformat(),
+    }
+
+
 class DbTokenStore:
     """Mammotion Open API tokens of one account, kept in its encrypted credentials.
 
@@ -211,12 +221,7 @@ class DbTokenStore:
         with transaction.atomic():
             account = CloudAccount.objects.select_for_update().get(pk=self.account_pk)
             secrets = read_credentials(account)
-            secrets["tokens"] = {
-                "access_token": tokens.access_token,
-                "refresh_token": tokens.refresh_token,
-                "expires_at": tokens.expires_at.isoformat(),
-                "obtained_at": tokens.obtained_at.isoformat(),
-            }
+            secrets["tokens"] = token_dict(tokens)
             account.set_credentials(secrets)
             account.save(update_fields=["credentials_token"])
 

@@ -27,10 +27,10 @@ from django.utils import timezone
 
 from devices import crypto
 from devices import linking_errors as limits
-from devices.cloud import new_session
+from devices.cloud import new_session, token_dict
 from devices.clouds.base import RemoteDevice
 from devices.clouds.mammotion import MammotionClient
-from devices.clouds.mammotion_tokens import InMemoryTokenStore, TokenSet
+from devices.clouds.mammotion_tokens import InMemoryTokenStore
 from devices.clouds.qihoo360 import Qihoo360Client
 from devices.clouds.qihoo360_session import new_client_identity
 from devices.discovery import DiscoveryResult, apply_device_list
@@ -222,8 +222,8 @@ def link_mammotion_open_api(
     with explained(Vendor.MAMMOTION, "open_api"):
         remotes = client.list_devices()
     secrets: dict = {"client_id": client_id, "client_secret": client_secret}
-    if tokens.load() is not None:
-        secrets["tokens"] = token_dict(tokens.load())
+    if (obtained := tokens.load()) is not None:
+        secrets["tokens"] = token_dict(obtained)
     result = store_link(
         household=household,
         user=user,
@@ -236,16 +236,6 @@ def link_mammotion_open_api(
         account=account,
     )
     return result if remotes else result.with_notes(EMPTY_MAMMOTION_LIST)
-
-
-def token_dict(tokens: TokenSet) -> dict:
-    """The shape devices.cloud.DbTokenStore keeps under "tokens"."""
-    return {
-        "access_token": tokens.access_token,
-        "refresh_token": tokens.refresh_token,
-        "expires_at": tokens.expires_at.isoformat(),
-        "obtained_at": tokens.obtained_at.isoformat(),
-    }
 
 
 # --- storing ---------------------------------------------------------------------------
