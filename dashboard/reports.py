@@ -5,9 +5,9 @@ come from our archive (Run rows); the vendor's own totals (DeviceStats) are show
 them, never mixed in. Periods are calendar weeks (Monday first) and months in the
 household's time zone; a run counts where it started.
 
-Query counts do not depend on how many runs there are: sums are grouped in SQL, with
-buckets chosen by comparing `started_at` with boundaries computed in Python
-(dashboard.periods).
+Query counts do not depend on how many runs there are, and neither does the work: the
+sums come from per-day totals kept by the database (dashboard.run_totals), bucketed by
+the boundaries dashboard.periods computes in the household's time zone.
 
 For other apps:
     device_report(device, tz)     -> DeviceReport for templates/dashboard/_device_card.html,
@@ -20,21 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from django.db.models import (
-    Case,
-    Count,
-    F,
-    IntegerField,
-    OuterRef,
-    Q,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from dashboard import charts, periods
+from dashboard.run_totals import bucketed_totals
 from dashboard.states import DeviceStatus, device_status
 from devices.models import AccountStatus, CloudAccount, Device, DeviceStats, Fault, Run
 
@@ -52,7 +42,6 @@ _EXTRAS = {
     "carbong": ("CO₂ saved", "g"),
     "energyconsume": ("Energy used", "Wh"),
 }
-_SUMS = {"runs": Count("pk"), "area": Sum("area_m2"), "secs": Sum("duration_s")}
 
 
 @dataclass
@@ -132,38 +121,6 @@ class HouseholdReport:
 def household_runs(household):
     """Every archived run of the household, also of devices that are gone."""
     return Run.objects.filter(device__account__household=household)
-
-
-def _bucket_of(boundaries: list[datetime], low: int, high: int):
-    """SQL for "which of buckets low..high-1 holds started_at", as a balanced tree of CASEs
-    (a few comparisons per row instead of one per bucket)."""
-    if high - low == 1:
-        return Value(low)
-    middle = (low + high) // 2
-    return Case(
-        When(started_at__lt=boundaries[middle], then=_bucket_of(boundaries, low, middle)),
-        default=_bucket_of(boundaries, middle, high),
-        output_field=IntegerField(),
-    )
-
-
-def _bucketed(runs, boundaries: list[datetime], group: tuple = (), *, clip: bool = True):
-    """Sums per bucket [boundaries[i], boundaries[i + 1]), optionally per `group` fields.
-    With clip=False every run is summed; runs outside the buckets (or without a start)
-    get bucket None."""
-    if len(boundaries) < 2:
-        bucket = Value(None, output_field=IntegerField())
-    else:
-        inside = Q(started_at__gte=boundaries[0], started_at__lt=boundaries[-1])
-        if clip:
-            runs = runs.filter(inside)
-        bucket = Case(
-            When(inside, then=_bucket_of(boundaries, 0, len(boundaries) - 1)),
-            output_field=IntegerField(),
-        )
-    # order_by(): no Meta.ordering in a GROUP BY (Django keeps it when it groups by nothing
-    # but a constant, and Postgres refuses that).
-    return runs.annotate(bucket=bucket).values(*group, "bucket").annotate(**_SUMS).order_by()
 
 
 def _series(rows, boundaries: list[datetime], tz: tzinfo) -> list[tuple]:
@@ -247,15 +204,11 @@ def household_report(household, now: datetime | None = None) -> HouseholdReport:
     tz = household.tz
     devices, cards = _devices(household, now, tz)
     kinds = {d.pk: d.kind for d in devices}
-    # The household's runs, by its device ids (cheaper than joining to the household).
-    runs = Run.objects.filter(device_id__in=list(kinds))
     first = min((d.first_start for d in devices if d.first_start), default=None)
     weeks = periods.week_boundaries(now, tz)
     months = periods.month_boundaries(now, tz)
     lifetime, step = periods.lifetime_boundaries(first, now, tz) if first else ([], "month")
-    week_rows = list(_bucketed(runs, weeks, ("device_id",)))
-    month_rows = list(_bucketed(runs, months, ("device_id",)))
-    all_rows = list(_bucketed(runs, lifetime, ("device_id",), clip=False))  # undated too
+    week_rows, month_rows, all_rows = bucketed_totals(list(kinds), weeks, months, lifetime)
     totals = {
         PERIODS[0]: _add_up(week_rows, len(weeks) - 2, kinds, cards, "week"),
         PERIODS[1]: _add_up(month_rows, len(months) - 2, kinds, cards, "month"),
@@ -287,13 +240,13 @@ def device_report(device: Device, tz: tzinfo, now: datetime | None = None) -> De
     runs = Run.objects.filter(device=device)
     weeks = periods.week_boundaries(now, tz)
     months = periods.month_boundaries(now, tz)
-    week_series = _series(_bucketed(runs, weeks), weeks, tz)
-    month_series = _series(_bucketed(runs, months), months, tz)
     first = runs.filter(started_at__isnull=False).order_by("started_at").first()
     lifetime, step = (
         periods.lifetime_boundaries(first.started_at, now, tz) if first else ([], "month")
     )
-    all_rows = list(_bucketed(runs, lifetime, clip=False))
+    week_rows, month_rows, all_rows = bucketed_totals([device.pk], weeks, months, lifetime)
+    week_series = _series(week_rows, weeks, tz)
+    month_series = _series(month_rows, months, tz)
     report = DeviceReport(
         device=device,
         status=device_status(device, now),

@@ -137,7 +137,7 @@ class CommandLogAdmin(admin.ModelAdmin):
 
 # --- Machines and the archive: written by sync and the listener, read-only here --------
 
-from devices.history import DeviceStats, Fault, Run, SyncRecord  # noqa: E402
+from devices.history import DeviceStats, Fault, Run, RunDay, SyncRecord  # noqa: E402
 from devices.machines import Device, Lease, RateBucket  # noqa: E402
 
 
@@ -166,6 +166,20 @@ class RunAdmin(ReadOnlyAdmin):
     search_fields = ["remote_id", "device__name"]
     list_select_related = ["device"]
     date_hierarchy = "started_at"
+
+
+@admin.register(RunDay)
+class RunDayAdmin(ReadOnlyAdmin):
+    """Per-day run totals the reports read, kept by database triggers on the runs: never
+    by hand (delete a run instead, and its day follows)."""
+
+    list_display = ["day", "device", "runs", "area_m2", "duration_s"]
+    search_fields = ["device__name"]
+    list_select_related = ["device"]
+    date_hierarchy = "day"
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Fault)

@@ -49,6 +49,32 @@ class Run(models.Model):
         return f"{self.device} run {self.remote_id}"
 
 
+class RunDay(models.Model):
+    """The runs of one device that started on one UTC day, summed: what the reports read
+    instead of scanning every run (a household with years of history has 100,000s).
+
+    Kept by database triggers on devices_run (migration 0003), never by Python code, so
+    every way a run is written (sync upserts, run details, deletes, cascades, the shell,
+    tests) keeps it exact. UTC days, so a household's time zone can change freely: the
+    reports take days that straddle a local period boundary from the runs themselves."""
+
+    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()  # UTC date of started_at
+    month = models.DateField()  # the first of that UTC month (for grouping in SQL)
+    runs = models.IntegerField(default=0)
+    area_m2 = models.FloatField(default=0)
+    duration_s = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["device", "day"], name="run_day_once_per_device")
+        ]
+        indexes = [models.Index(fields=["device", "month"], name="run_day_device_month")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} on {self.day}: {self.runs} runs"
+
+
 class Fault(models.Model):
     device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="faults")
     # Vendor-side identity of the fault: Mammotion code + gmtCreate; 360 cleanId + code.

@@ -123,7 +123,7 @@ class CloudAccount(models.Model):
 
 
 # Models defined in sibling modules, imported here so Django registers them.
-from devices.history import DeviceStats, Fault, Run, SyncRecord  # noqa: E402
+from devices.history import DeviceStats, Fault, Run, RunDay, SyncRecord  # noqa: E402
 from devices.machines import CommandLog, Device, Lease, RateBucket  # noqa: E402
 
 __all__ = [
@@ -137,6 +137,7 @@ __all__ = [
     "LinkMethod",
     "RateBucket",
     "Run",
+    "RunDay",
     "SyncRecord",
     "Vendor",
 ]
