@@ -86,7 +86,9 @@ def upsert_runs(
     with transaction.atomic():
         existing = {
             run.remote_id: run
-            for run in Run.objects.filter(device=device, remote_id__in=list(by_id))
+            for run in Run.objects.filter(device=device, remote_id__in=list(by_id)).only(
+                "remote_id", "imported_at", "detail_synced_at", *RUN_FIELDS
+            )  # not the run details: they can be large and are never compared here
         }
         rows = []
         for remote_id, remote in by_id.items():
