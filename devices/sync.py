@@ -145,25 +145,31 @@ def _queue(pk: int, trigger: str, claim: str) -> None:
     )
 
 
-def dispatch_due(now: datetime | None = None) -> int:
-    """Claim each due account and queue one sync per claim; returns how many."""
-    now = now or timezone.now()
-    due = (
-        CloudAccount.objects.filter(
-            _claimable(now),
-            next_sync_at__lte=now,
-            status__in=CLAIMABLE,
-            method__in=SYNCABLE_METHODS,
-        )
-        .order_by("next_sync_at")
-        .values_list("pk", flat=True)[:DISPATCH_LIMIT]
+def _due(now: datetime):
+    return CloudAccount.objects.filter(
+        _claimable(now),
+        next_sync_at__lte=now,
+        status__in=CLAIMABLE,
+        method__in=SYNCABLE_METHODS,
     )
+
+
+def dispatch_due(now: datetime | None = None) -> int:
+    """Claim the due accounts, at most DISPATCH_LIMIT, and queue one sync per claim;
+    returns how many. One claim id for the lot and one compare-and-swap UPDATE: the
+    conditions are checked again row by row as it writes, so of two doubled beats each
+    account goes to one (a claim per account would cost a round trip each)."""
+    now = now or timezone.now()
+    due = list(_due(now).order_by("next_sync_at").values_list("pk", flat=True)[:DISPATCH_LIMIT])
+    if not due:
+        return 0
+    claim = uuid.uuid4().hex[:16]
+    _due(now).filter(pk__in=due).update(lease_token=f"{claim}:", lease_until=now + CLAIM_TTL)
+    claimed = CloudAccount.objects.filter(pk__in=due, lease_token=f"{claim}:")
     queued = 0
-    for pk in list(due):
-        claim = _claim(pk, now)
-        if claim:
-            _queue(pk, "schedule", claim)
-            queued += 1
+    for pk in claimed.order_by("next_sync_at").values_list("pk", flat=True):
+        _queue(pk, "schedule", claim)
+        queued += 1
     return queued
 
 
