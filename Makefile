@@ -55,3 +55,15 @@ format: $(VENV)/.dev-installed
 
 clean-data:
 	rm -rf data
+
+## make bench: the sync, page and command benchmarks of bench/, each against a baseline
+## measured in the same run (figures in bench/RESULTS.md). Needs the local Postgres and
+## Redis (docs/stack.md).
+.PHONY: bench
+bench: $(VENV)/.runtime-installed
+	@for db in sqlite postgres; do \
+	  for name in import_history incremental_sync pages command_overhead; do \
+	    $(BIN)/python -m bench.$$name --db $$db || exit 1; \
+	  done; \
+	done
+	$(BIN)/python -m bench.many_accounts
