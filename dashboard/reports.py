@@ -17,15 +17,18 @@ For other apps:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import cached_property
 
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from dashboard import charts, periods
+from dashboard import charts, periods, report_cache
 from dashboard.run_totals import bucketed_totals
 from dashboard.states import DeviceStatus, device_status
+from dashboard.templatetags.report_format import age
 from devices.models import AccountStatus, CloudAccount, Device, DeviceStats, Fault, Run
 
 KIND_ORDER = {"vacuum": 0, "mower": 1, "station": 2}
@@ -69,8 +72,14 @@ class DeviceReport:
     month: Totals = field(default_factory=Totals)
     all_time: Totals = field(default_factory=Totals)
     vendor: DeviceStats | None = None
-    charts: list[charts.Chart] = field(default_factory=list)
+    chart_args: dict | None = None  # for charts.report_charts, when there are runs
+    sections_key: str = ""  # names the rendered totals and charts in the cache
     tz: tzinfo | None = None  # the household's, for {% timezone report.tz %}
+
+    @cached_property
+    def charts(self) -> list[charts.Chart]:
+        """Built on first use: a page whose charts are cached never builds them."""
+        return charts.report_charts(**self.chart_args) if self.chart_args else []
 
     @property
     def has_runs(self) -> bool:
@@ -105,9 +114,15 @@ def _in_words(value, unit: str) -> str:
 class HouseholdReport:
     cards: list[DeviceReport]
     periods: list[dict]  # {"label", "all", "vacuum", "mower"}: Totals per kind
-    charts: list[charts.Chart]
+    chart_args: dict | None  # for charts.report_charts, when there are runs
+    sections_key: str  # names the rendered totals and charts in the cache (report_cache)
     attention: list[CloudAccount]
     account_count: int
+
+    @cached_property
+    def charts(self) -> list[charts.Chart]:
+        """Built on first use: a page whose charts are cached never builds them."""
+        return charts.report_charts(**self.chart_args) if self.chart_args else []
 
     @property
     def kind_rows(self) -> list[tuple[str, str]]:
@@ -116,6 +131,26 @@ class HouseholdReport:
         if {"vacuum", "mower"} <= kinds:
             return [("all", "All machines"), ("vacuum", "Vacuums"), ("mower", "Mowers")]
         return [("all", "")]
+
+
+def _cache_parts(device_ids: list[int], tz: tzinfo, now: datetime) -> tuple:
+    """What period totals are made of besides the code: the runs of these devices (their
+    archive versions), the time zone and the local date (the periods' boundaries)."""
+    return (report_cache.archive_stamp(device_ids), str(tz), now.astimezone(tz).date())
+
+
+def _shown(card: DeviceReport, now: datetime) -> tuple:
+    """What the totals and charts sections show of a device besides its runs: its name,
+    kind and vendor, and the vendor's own totals with their age in words."""
+    device, stats = card.device, card.vendor
+    vendor = stats and (
+        stats.area_m2,
+        stats.runs,
+        stats.duration_s,
+        json.dumps(stats.extra, sort_keys=True, default=str),
+        age(stats.updated_at, now),
+    )
+    return (device.pk, device.name, device.kind, device.vendor, vendor)
 
 
 def household_runs(household):
@@ -135,24 +170,6 @@ def _series(rows, boundaries: list[datetime], tz: tzinfo) -> list[tuple]:
     ]
 
 
-def _first_start():
-    """The start of a device's first run (walks the (device, started_at) index)."""
-    return Subquery(
-        Run.objects.filter(device=OuterRef("pk"), started_at__isnull=False)
-        .order_by("started_at")
-        .values("started_at")[:1]
-    )
-
-
-def _last_run_pk():
-    # Dated runs only, so a plain "-started_at" (index order on Postgres too) is enough.
-    return Subquery(
-        Run.objects.filter(device=OuterRef("pk"), started_at__isnull=False)
-        .order_by("-started_at", "pk")
-        .values("pk")[:1]
-    )
-
-
 def _vendor_stats(device: Device) -> DeviceStats | None:
     try:
         return device.vendor_stats
@@ -162,28 +179,54 @@ def _vendor_stats(device: Device) -> DeviceStats | None:
 
 def _devices(household, now: datetime, tz: tzinfo):
     """Every device of the household (gone ones too: their runs still count), and a card
-    per present device with its last run."""
+    per present device (its last run is added from the archive part)."""
     devices = list(
-        Device.objects.for_household(household)
-        .select_related("account", "vendor_stats")
-        .annotate(last_run_pk=_last_run_pk(), first_start=_first_start())
+        Device.objects.for_household(household).select_related("account", "vendor_stats")
     )
     present = sorted(
         (d for d in devices if d.gone_at is None),
         key=lambda d: (KIND_ORDER.get(d.kind, 9), d.name.lower(), d.pk),
     )
-    last_runs = Run.objects.in_bulk([d.last_run_pk for d in present if d.last_run_pk])
     cards = {
-        d.pk: DeviceReport(
-            device=d,
-            status=device_status(d, now),
-            last_run=last_runs.get(d.last_run_pk),
-            vendor=_vendor_stats(d),
-            tz=tz,
-        )
+        d.pk: DeviceReport(device=d, status=device_status(d, now), vendor=_vendor_stats(d), tz=tz)
         for d in present
     }
     return devices, cards
+
+
+@dataclass
+class _Archive:
+    """What the household's report reads from its runs (cached by archive versions)."""
+
+    last_runs: dict[int, Run]
+    weeks: list[datetime]
+    months: list[datetime]
+    lifetime: list[datetime]
+    step: str
+    rows: tuple[list[dict], list[dict], list[dict]]  # week, month and lifetime buckets
+
+
+def _household_archive(device_ids: list[int], now: datetime, tz: tzinfo) -> _Archive:
+    dated = Run.objects.filter(device=OuterRef("pk"), started_at__isnull=False)
+    firsts = Device.objects.filter(pk__in=device_ids).annotate(
+        first_start=Subquery(dated.order_by("started_at").values("started_at")[:1]),
+        # Dated runs only, so a plain "-started_at" (index order on Postgres too) is enough.
+        last_run_pk=Subquery(dated.order_by("-started_at", "pk").values("pk")[:1]),
+    )
+    found = list(firsts.values_list("pk", "first_start", "last_run_pk"))
+    runs = Run.objects.in_bulk([last for _, _, last in found if last])
+    first = min((start for _, start, _ in found if start), default=None)
+    weeks = periods.week_boundaries(now, tz)
+    months = periods.month_boundaries(now, tz)
+    lifetime, step = periods.lifetime_boundaries(first, now, tz) if first else ([], "month")
+    return _Archive(
+        last_runs={pk: runs[last] for pk, _, last in found if last in runs},
+        weeks=weeks,
+        months=months,
+        lifetime=lifetime,
+        step=step,
+        rows=bucketed_totals(device_ids, weeks, months, lifetime),
+    )
 
 
 def _add_up(rows, bucket: int | None, kinds: dict, cards: dict, attr: str) -> dict:
@@ -204,11 +247,14 @@ def household_report(household, now: datetime | None = None) -> HouseholdReport:
     tz = household.tz
     devices, cards = _devices(household, now, tz)
     kinds = {d.pk: d.kind for d in devices}
-    first = min((d.first_start for d in devices if d.first_start), default=None)
-    weeks = periods.week_boundaries(now, tz)
-    months = periods.month_boundaries(now, tz)
-    lifetime, step = periods.lifetime_boundaries(first, now, tz) if first else ([], "month")
-    week_rows, month_rows, all_rows = bucketed_totals(list(kinds), weeks, months, lifetime)
+    parts = _cache_parts(list(kinds), tz, now)
+    archive = report_cache.cached(
+        "household", parts, lambda: _household_archive(list(kinds), now, tz)
+    )
+    for pk, card in cards.items():
+        card.last_run = archive.last_runs.get(pk)
+    week_rows, month_rows, all_rows = archive.rows
+    weeks, months, lifetime = archive.weeks, archive.months, archive.lifetime
     totals = {
         PERIODS[0]: _add_up(week_rows, len(weeks) - 2, kinds, cards, "week"),
         PERIODS[1]: _add_up(month_rows, len(months) - 2, kinds, cards, "month"),
@@ -218,16 +264,19 @@ def household_report(household, now: datetime | None = None) -> HouseholdReport:
     return HouseholdReport(
         cards=list(cards.values()),
         periods=[{"label": label, **by_kind} for label, by_kind in totals.items()],
-        charts=charts.report_charts(
-            prefix="household",
-            subject="all machines",
-            weeks=_series(week_rows, weeks, tz),
-            months=_series(month_rows, months, tz),
-            lifetime=_series(all_rows, lifetime, tz),
-            lifetime_step=step,
-        )
+        chart_args={
+            "prefix": "household",
+            "subject": "all machines",
+            "weeks": _series(week_rows, weeks, tz),
+            "months": _series(month_rows, months, tz),
+            "lifetime": _series(all_rows, lifetime, tz),
+            "lifetime_step": archive.step,
+        }
         if all_rows
-        else [],
+        else None,
+        sections_key=report_cache.key(
+            "household-sections", (*parts, *(_shown(card, now) for card in cards.values()))
+        ),
         attention=[a for a in accounts if a.status != AccountStatus.OK],
         account_count=len(accounts),
     )
@@ -244,7 +293,10 @@ def device_report(device: Device, tz: tzinfo, now: datetime | None = None) -> De
     lifetime, step = (
         periods.lifetime_boundaries(first.started_at, now, tz) if first else ([], "month")
     )
-    week_rows, month_rows, all_rows = bucketed_totals([device.pk], weeks, months, lifetime)
+    parts = _cache_parts([device.pk], tz, now)
+    week_rows, month_rows, all_rows = report_cache.cached(
+        "totals", parts, lambda: bucketed_totals([device.pk], weeks, months, lifetime)
+    )
     week_series = _series(week_rows, weeks, tz)
     month_series = _series(month_rows, months, tz)
     report = DeviceReport(
@@ -256,17 +308,18 @@ def device_report(device: Device, tz: tzinfo, now: datetime | None = None) -> De
         vendor=DeviceStats.objects.filter(device=device).first(),
         tz=tz,
     )
+    report.sections_key = report_cache.key("device-sections", (*parts, _shown(report, now)))
     for row in all_rows:
         report.all_time.add(row)
     if device.kind != "station" and report.all_time.runs:
-        report.charts = charts.report_charts(
-            prefix=f"device-{device.pk}",
-            subject=device.name,
-            weeks=week_series,
-            months=month_series,
-            lifetime=_series(all_rows, lifetime, tz),
-            lifetime_step=step,
-        )
+        report.chart_args = {
+            "prefix": f"device-{device.pk}",
+            "subject": device.name,
+            "weeks": week_series,
+            "months": month_series,
+            "lifetime": _series(all_rows, lifetime, tz),
+            "lifetime_step": step,
+        }
     return report
 
 

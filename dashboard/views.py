@@ -6,12 +6,13 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.access import require_role
 from accounts.models import Role
-from dashboard import exports, health, reports, runs, states
+from dashboard import exports, health, report_cache, reports, runs, states
 from dashboard.forms import FaultFilterForm, HistoryFilterForm
 from dashboard.paging import keyset_page
 
@@ -52,16 +53,30 @@ def _cursor(rows, value: str | None):
 def history(request):
     household = require_role(request, Role.VIEWER).household
     form = HistoryFilterForm(request.GET, household=household)
-    rows = reports.history_runs(household, **form.filters())
-    page = keyset_page(
-        rows,
-        field="started_at",
-        before=_cursor(rows, request.GET.get("before")),
-        after=_cursor(rows, request.GET.get("after")),
+
+    def read_page():
+        rows = reports.history_runs(household, **form.filters())
+        return keyset_page(
+            rows,
+            field="started_at",
+            before=_cursor(rows, request.GET.get("before")),
+            after=_cursor(rows, request.GET.get("after")),
+        )
+
+    # The page is read only when its rendering is not cached (see the template): the key
+    # holds everything the rendering shows (the runs' archive versions, device names, the
+    # time zone and the whole query string).
+    key = report_cache.key(
+        "history",
+        (
+            household.pk,
+            household.time_zone,
+            report_cache.household_stamp(household),
+            sorted(request.GET.lists()),
+        ),
     )
-    return render(
-        request, "dashboard/history.html", {"form": form, "page": page, "tz": household.tz}
-    )
+    context = {"form": form, "page": SimpleLazyObject(read_page), "tz": household.tz, "key": key}
+    return render(request, "dashboard/history.html", context)
 
 
 @require_GET

@@ -137,7 +137,7 @@ class CommandLogAdmin(admin.ModelAdmin):
 
 # --- Machines and the archive: written by sync and the listener, read-only here --------
 
-from devices.history import DeviceStats, Fault, Run, RunDay, SyncRecord  # noqa: E402
+from devices.history import ArchiveVersion, DeviceStats, Fault, Run, RunDay, SyncRecord  # noqa: E402
 from devices.machines import Device, Lease, RateBucket  # noqa: E402
 
 
@@ -177,6 +177,19 @@ class RunDayAdmin(ReadOnlyAdmin):
     search_fields = ["device__name"]
     list_select_related = ["device"]
     date_hierarchy = "day"
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ArchiveVersion)
+class ArchiveVersionAdmin(ReadOnlyAdmin):
+    """The stamp the report caches are keyed on, replaced by database triggers whenever
+    a device's runs are written: shown for diagnosis only."""
+
+    list_display = ["device", "version"]
+    search_fields = ["device__name"]
+    list_select_related = ["device"]
 
     def has_delete_permission(self, request, obj=None):
         return False

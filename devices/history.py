@@ -75,6 +75,21 @@ class RunDay(models.Model):
         return f"{self.device_id} on {self.day}: {self.runs} runs"
 
 
+class ArchiveVersion(models.Model):
+    """A random stamp per device, replaced by every write to its runs: the reports key
+    their cached parts on it (dashboard.report_cache), so a cached chart or history page
+    is never older than the archive. Kept by database triggers on devices_run (migration
+    0004), like RunDay, so no write path can forget it."""
+
+    device = models.OneToOneField(
+        "devices.Device", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.device_id} at version {self.version}"
+
+
 class Fault(models.Model):
     device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="faults")
     # Vendor-side identity of the fault: Mammotion code + gmtCreate; 360 cleanId + code.

@@ -123,11 +123,19 @@ class CloudAccount(models.Model):
 
 
 # Models defined in sibling modules, imported here so Django registers them.
-from devices.history import DeviceStats, Fault, Run, RunDay, SyncRecord  # noqa: E402
+from devices.history import (  # noqa: E402
+    ArchiveVersion,
+    DeviceStats,
+    Fault,
+    Run,
+    RunDay,
+    SyncRecord,
+)
 from devices.machines import CommandLog, Device, Lease, RateBucket  # noqa: E402
 
 __all__ = [
     "AccountStatus",
+    "ArchiveVersion",
     "CloudAccount",
     "CommandLog",
     "Device",
