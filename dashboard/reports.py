@@ -196,7 +196,7 @@ def _devices(household, now: datetime, tz: tzinfo):
 
 @dataclass
 class _Archive:
-    """What the household's report reads from its runs (cached by archive versions)."""
+    """What a report reads from the runs of its devices (cached by their archive stamps)."""
 
     last_runs: dict[int, Run]
     weeks: list[datetime]
@@ -206,7 +206,7 @@ class _Archive:
     rows: tuple[list[dict], list[dict], list[dict]]  # week, month and lifetime buckets
 
 
-def _household_archive(device_ids: list[int], now: datetime, tz: tzinfo) -> _Archive:
+def _archive(device_ids: list[int], now: datetime, tz: tzinfo) -> _Archive:
     dated = Run.objects.filter(device=OuterRef("pk"), started_at__isnull=False)
     firsts = Device.objects.filter(pk__in=device_ids).annotate(
         first_start=Subquery(dated.order_by("started_at").values("started_at")[:1]),
@@ -248,9 +248,7 @@ def household_report(household, now: datetime | None = None) -> HouseholdReport:
     devices, cards = _devices(household, now, tz)
     kinds = {d.pk: d.kind for d in devices}
     parts = _cache_parts(list(kinds), tz, now)
-    archive = report_cache.cached(
-        "household", parts, lambda: _household_archive(list(kinds), now, tz)
-    )
+    archive = report_cache.cached("archive", parts, lambda: _archive(list(kinds), now, tz))
     for pk, card in cards.items():
         card.last_run = archive.last_runs.get(pk)
     week_rows, month_rows, all_rows = archive.rows
@@ -286,23 +284,15 @@ def device_report(device: Device, tz: tzinfo, now: datetime | None = None) -> De
     """One device's status, last run, this week's/month's/all-time totals from our archive,
     the vendor's own totals and its charts (a constant number of queries)."""
     now = now or timezone.now()
-    runs = Run.objects.filter(device=device)
-    weeks = periods.week_boundaries(now, tz)
-    months = periods.month_boundaries(now, tz)
-    first = runs.filter(started_at__isnull=False).order_by("started_at").first()
-    lifetime, step = (
-        periods.lifetime_boundaries(first.started_at, now, tz) if first else ([], "month")
-    )
     parts = _cache_parts([device.pk], tz, now)
-    week_rows, month_rows, all_rows = report_cache.cached(
-        "totals", parts, lambda: bucketed_totals([device.pk], weeks, months, lifetime)
-    )
-    week_series = _series(week_rows, weeks, tz)
-    month_series = _series(month_rows, months, tz)
+    archive = report_cache.cached("archive", parts, lambda: _archive([device.pk], now, tz))
+    week_rows, month_rows, all_rows = archive.rows
+    week_series = _series(week_rows, archive.weeks, tz)
+    month_series = _series(month_rows, archive.months, tz)
     report = DeviceReport(
         device=device,
         status=device_status(device, now),
-        last_run=runs.filter(started_at__isnull=False).order_by("-started_at", "pk").first(),
+        last_run=archive.last_runs.get(device.pk),
         week=Totals(*week_series[-1][1:]),
         month=Totals(*month_series[-1][1:]),
         vendor=DeviceStats.objects.filter(device=device).first(),
@@ -317,8 +307,8 @@ def device_report(device: Device, tz: tzinfo, now: datetime | None = None) -> De
             "subject": device.name,
             "weeks": week_series,
             "months": month_series,
-            "lifetime": _series(all_rows, lifetime, tz),
-            "lifetime_step": step,
+            "lifetime": _series(all_rows, archive.lifetime, tz),
+            "lifetime_step": archive.step,
         }
     return report
 
