@@ -14,20 +14,23 @@ class CurrentHouseholdMiddleware:
     def __call__(self, request):
         request.membership = None
         request.household = None
+        request.memberships = []
         if request.user.is_authenticated:
-            membership = current_membership(request)
+            request.memberships = list(request.user.memberships_with_households())
+            membership = current_membership(request, request.memberships)
             if membership is not None:
                 request.membership = membership
                 request.household = membership.household
         return self.get_response(request)
 
 
-def current_membership(request) -> Membership | None:
-    memberships = Membership.objects.select_related("household").filter(user=request.user)
+def current_membership(request, memberships: list[Membership]) -> Membership | None:
+    """The membership of the household chosen in this session, else the oldest one (then
+    remembered). `memberships`: all of the person's, with their households (one query,
+    which the navigation's household switcher reuses)."""
     chosen = request.session.get(SESSION_KEY)
-    membership = memberships.filter(household_id=chosen).first() if chosen else None
-    if membership is None:
-        membership = memberships.order_by("created_at", "pk").first()
-        if membership is not None:
-            request.session[SESSION_KEY] = membership.household_id
+    membership = next((m for m in memberships if m.household_id == chosen), None)
+    if membership is None and memberships:
+        membership = min(memberships, key=lambda m: (m.created_at, m.pk))
+        request.session[SESSION_KEY] = membership.household_id
     return membership

@@ -1,6 +1,7 @@
 """Cached parts of the report pages, keyed so that they are never stale.
 
-    archive_stamp(device_ids)            -> "<pk>.<version>/..." of those devices' archives
+    with_versions(devices)               -> the queryset annotated with archive_version
+    stamp(pairs), archive_stamp(ids)     -> "<pk>.<version>/..." of those devices' archives
     household_stamp(household)           -> the same of all its devices (gone ones too),
                                             with their names
     cached(name, parts, compute)         -> compute()'s value, kept a day under a key made
@@ -51,25 +52,34 @@ def code_stamp() -> str:
     return digest.hexdigest()[:12]
 
 
+def with_versions(devices):
+    """The devices queryset with each one's `archive_version` (None: no run written)."""
+    version = ArchiveVersion.objects.filter(device=OuterRef("pk")).values("version")
+    return devices.annotate(archive_version=Subquery(version))
+
+
+def stamp(versions: Iterable[tuple[int, int | None]]) -> str:
+    """ "<pk>.<version>/..." of (device id, archive version) pairs, in id order."""
+    return "/".join(f"{pk}.{version or 0}" for pk, version in sorted(versions))
+
+
 def archive_stamp(device_ids: Iterable[int]) -> str:
-    """The archive versions of these devices, in one indexed query (0: no run written)."""
-    ids = sorted(set(device_ids))
+    """The stamp of these devices' archives, in one indexed query."""
+    ids = set(device_ids)
     versions = dict(
         ArchiveVersion.objects.filter(device_id__in=ids).values_list("device_id", "version")
     )
-    return "/".join(f"{pk}.{versions.get(pk, 0)}" for pk in ids)
+    return stamp((pk, versions.get(pk)) for pk in ids)
 
 
 def household_stamp(household) -> str:
-    """archive_stamp of every device of the household, and their names, in one query."""
-    version = ArchiveVersion.objects.filter(device=OuterRef("pk")).values("version")
-    rows = (
-        Device.objects.for_household(household)
-        .annotate(version=Subquery(version))
-        .order_by("pk")
-        .values_list("pk", "version", "name")
+    """The stamp of every device of the household (gone ones too), with their names."""
+    rows = with_versions(Device.objects.for_household(household)).values_list(
+        "pk", "archive_version", "name"
     )
-    return "/".join(f"{pk}.{version or 0}.{name}" for pk, version, name in rows)
+    return stamp((pk, version) for pk, version, _ in rows) + repr(
+        sorted((pk, name) for pk, _, name in rows)
+    )
 
 
 def key(name: str, parts: Iterable) -> str:

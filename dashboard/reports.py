@@ -116,6 +116,7 @@ class HouseholdReport:
     periods: list[dict]  # {"label", "all", "vacuum", "mower"}: Totals per kind
     chart_args: dict | None  # for charts.report_charts, when there are runs
     sections_key: str  # names the rendered totals and charts in the cache (report_cache)
+    cards_key: str  # the same for the machine cards
     attention: list[CloudAccount]
     account_count: int
 
@@ -133,12 +134,6 @@ class HouseholdReport:
         return [("all", "")]
 
 
-def _cache_parts(device_ids: list[int], tz: tzinfo, now: datetime) -> tuple:
-    """What period totals are made of besides the code: the runs of these devices (their
-    archive versions), the time zone and the local date (the periods' boundaries)."""
-    return (report_cache.archive_stamp(device_ids), str(tz), now.astimezone(tz).date())
-
-
 def _shown(card: DeviceReport, now: datetime) -> tuple:
     """What the totals and charts sections show of a device besides its runs: its name,
     kind and vendor, and the vendor's own totals with their age in words."""
@@ -151,6 +146,16 @@ def _shown(card: DeviceReport, now: datetime) -> tuple:
         age(stats.updated_at, now),
     )
     return (device.pk, device.name, device.kind, device.vendor, vendor)
+
+
+def _card_inputs(card: DeviceReport, now: datetime) -> tuple:
+    """What a machine card shows besides its runs' totals: every field of the device row,
+    its status with the ages in words (the only part that changes with the clock alone)
+    and its last run's age in words."""
+    device, status, run = card.device, card.status, card.last_run
+    row = tuple(getattr(device, f.attname) for f in Device._meta.concrete_fields)
+    shown = {**status.__dict__, "age": age(status.observed_at, now)}
+    return (row, tuple(sorted(shown.items())), run and (run.pk, age(run.started_at, now)))
 
 
 def household_runs(household):
@@ -196,19 +201,19 @@ def _devices(household, now: datetime, tz: tzinfo):
 
 @dataclass
 class _Archive:
-    """What a report reads from the runs of its devices (cached by their archive stamps)."""
+    """What a report shows of the runs of its devices, worked out once per archive stamp
+    (report_cache): last runs, totals per device and kind, the charts' series."""
 
     last_runs: dict[int, Run]
-    weeks: list[datetime]
-    months: list[datetime]
-    lifetime: list[datetime]
-    step: str
-    rows: tuple[list[dict], list[dict], list[dict]]  # week, month and lifetime buckets
+    per_device: dict[int, dict[str, Totals]]  # week, month, all_time
+    periods: list[dict]  # {"label", "all", "vacuum", "mower"}: Totals per kind
+    series: dict | None  # weeks, months, lifetime, lifetime_step for charts.report_charts
 
 
-def _archive(device_ids: list[int], now: datetime, tz: tzinfo) -> _Archive:
+def _archive(kinds: dict[int, str], now: datetime, tz: tzinfo) -> _Archive:
+    """`kinds`: device id -> kind, of every device whose runs count."""
     dated = Run.objects.filter(device=OuterRef("pk"), started_at__isnull=False)
-    firsts = Device.objects.filter(pk__in=device_ids).annotate(
+    firsts = Device.objects.filter(pk__in=list(kinds)).annotate(
         first_start=Subquery(dated.order_by("started_at").values("started_at")[:1]),
         # Dated runs only, so a plain "-started_at" (index order on Postgres too) is enough.
         last_run_pk=Subquery(dated.order_by("-started_at", "pk").values("pk")[:1]),
@@ -219,61 +224,78 @@ def _archive(device_ids: list[int], now: datetime, tz: tzinfo) -> _Archive:
     weeks = periods.week_boundaries(now, tz)
     months = periods.month_boundaries(now, tz)
     lifetime, step = periods.lifetime_boundaries(first, now, tz) if first else ([], "month")
+    week_rows, month_rows, all_rows = bucketed_totals(list(kinds), weeks, months, lifetime)
+    per_device = {pk: {"week": Totals(), "month": Totals(), "all_time": Totals()} for pk in kinds}
+    totals = {
+        PERIODS[0]: _add_up(week_rows, len(weeks) - 2, kinds, per_device, "week"),
+        PERIODS[1]: _add_up(month_rows, len(months) - 2, kinds, per_device, "month"),
+        PERIODS[2]: _add_up(all_rows, None, kinds, per_device, "all_time"),
+    }
+    series = {
+        "weeks": _series(week_rows, weeks, tz),
+        "months": _series(month_rows, months, tz),
+        "lifetime": _series(all_rows, lifetime, tz),
+        "lifetime_step": step,
+    }
     return _Archive(
         last_runs={pk: runs[last] for pk, _, last in found if last in runs},
-        weeks=weeks,
-        months=months,
-        lifetime=lifetime,
-        step=step,
-        rows=bucketed_totals(device_ids, weeks, months, lifetime),
+        per_device=per_device,
+        periods=[{"label": label, **by_kind} for label, by_kind in totals.items()],
+        series=series if all_rows else None,
     )
 
 
-def _add_up(rows, bucket: int | None, kinds: dict, cards: dict, attr: str) -> dict:
+def _add_up(rows, bucket: int | None, kinds: dict, per_device: dict, attr: str) -> dict:
     """Totals per kind ("all", "vacuum", "mower") of the rows in `bucket` (None: all rows),
-    also added to each present device's card (its `attr`: week, month or all_time)."""
+    also added to each device's `attr` (week, month or all_time)."""
     totals = {kind: Totals() for kind in ("all", "vacuum", "mower")}
     for row in rows:
         if bucket is None or row["bucket"] == bucket:
             for kind in {"all", kinds[row["device_id"]]} & totals.keys():
                 totals[kind].add(row)
-            if row["device_id"] in cards:
-                getattr(cards[row["device_id"]], attr).add(row)
+            per_device[row["device_id"]][attr].add(row)
     return totals
+
+
+def _report_archive(kinds: dict[int, str], tz: tzinfo, now: datetime) -> tuple[tuple, _Archive]:
+    """(cache key parts, _Archive) of these devices: from the cache while their runs (their
+    archive stamp), kinds, the time zone and the local date (the periods' boundaries) are
+    what they were."""
+    stamp = report_cache.archive_stamp(list(kinds))
+    parts = (stamp, sorted(kinds.items()), str(tz), now.astimezone(tz).date())
+    return parts, report_cache.cached("archive", parts, lambda: _archive(kinds, now, tz))
+
+
+def _fill(card: DeviceReport, archive: _Archive) -> None:
+    card.last_run = archive.last_runs.get(card.device.pk)
+    totals = archive.per_device.get(card.device.pk, {})
+    card.week = totals.get("week", Totals())
+    card.month = totals.get("month", Totals())
+    card.all_time = totals.get("all_time", Totals())
 
 
 def household_report(household, now: datetime | None = None) -> HouseholdReport:
     now = now or timezone.now()
     tz = household.tz
     devices, cards = _devices(household, now, tz)
-    kinds = {d.pk: d.kind for d in devices}
-    parts = _cache_parts(list(kinds), tz, now)
-    archive = report_cache.cached("archive", parts, lambda: _archive(list(kinds), now, tz))
-    for pk, card in cards.items():
-        card.last_run = archive.last_runs.get(pk)
-    week_rows, month_rows, all_rows = archive.rows
-    weeks, months, lifetime = archive.weeks, archive.months, archive.lifetime
-    totals = {
-        PERIODS[0]: _add_up(week_rows, len(weeks) - 2, kinds, cards, "week"),
-        PERIODS[1]: _add_up(month_rows, len(months) - 2, kinds, cards, "month"),
-        PERIODS[2]: _add_up(all_rows, None, kinds, cards, "all_time"),
-    }
+    parts, archive = _report_archive({d.pk: d.kind for d in devices}, tz, now)
+    for card in cards.values():
+        _fill(card, archive)
     accounts = list(CloudAccount.objects.for_household(household).linked())
+    chart_args = archive.series and {
+        "prefix": "household",
+        "subject": "all machines",
+        **archive.series,
+    }
     return HouseholdReport(
         cards=list(cards.values()),
-        periods=[{"label": label, **by_kind} for label, by_kind in totals.items()],
-        chart_args={
-            "prefix": "household",
-            "subject": "all machines",
-            "weeks": _series(week_rows, weeks, tz),
-            "months": _series(month_rows, months, tz),
-            "lifetime": _series(all_rows, lifetime, tz),
-            "lifetime_step": archive.step,
-        }
-        if all_rows
-        else None,
+        periods=archive.periods,
+        chart_args=chart_args,
         sections_key=report_cache.key(
             "household-sections", (*parts, *(_shown(card, now) for card in cards.values()))
+        ),
+        cards_key=report_cache.key(
+            "household-cards", (*parts, *(_card_inputs(card, now) for card in cards.values()))
         ),
         attention=[a for a in accounts if a.status != AccountStatus.OK],
         account_count=len(accounts),
@@ -284,31 +306,20 @@ def device_report(device: Device, tz: tzinfo, now: datetime | None = None) -> De
     """One device's status, last run, this week's/month's/all-time totals from our archive,
     the vendor's own totals and its charts (a constant number of queries)."""
     now = now or timezone.now()
-    parts = _cache_parts([device.pk], tz, now)
-    archive = report_cache.cached("archive", parts, lambda: _archive([device.pk], now, tz))
-    week_rows, month_rows, all_rows = archive.rows
-    week_series = _series(week_rows, archive.weeks, tz)
-    month_series = _series(month_rows, archive.months, tz)
+    parts, archive = _report_archive({device.pk: device.kind}, tz, now)
     report = DeviceReport(
         device=device,
         status=device_status(device, now),
-        last_run=archive.last_runs.get(device.pk),
-        week=Totals(*week_series[-1][1:]),
-        month=Totals(*month_series[-1][1:]),
         vendor=DeviceStats.objects.filter(device=device).first(),
         tz=tz,
     )
+    _fill(report, archive)
     report.sections_key = report_cache.key("device-sections", (*parts, _shown(report, now)))
-    for row in all_rows:
-        report.all_time.add(row)
-    if device.kind != "station" and report.all_time.runs:
+    if device.kind != "station" and report.all_time.runs and archive.series:
         report.chart_args = {
             "prefix": f"device-{device.pk}",
             "subject": device.name,
-            "weeks": week_series,
-            "months": month_series,
-            "lifetime": _series(all_rows, archive.lifetime, tz),
-            "lifetime_step": archive.step,
+            **archive.series,
         }
     return report
 
