@@ -310,7 +310,7 @@ def device_report(device: Device, tz: tzinfo, now: datetime | None = None) -> De
     report = DeviceReport(
         device=device,
         status=device_status(device, now),
-        vendor=DeviceStats.objects.filter(device=device).first(),
+        vendor=_vendor_stats(device),  # loaded with the device by the device page
         tz=tz,
     )
     _fill(report, archive)

@@ -73,3 +73,22 @@ def login():
         return client
 
     return signed_in
+
+
+@pytest.fixture
+def isolated_cache(settings):
+    """A private, empty in-process cache for one test: what another test (or a dev server
+    on the same DATA_DIR) left in the shared cache must not leak in, and the report caches
+    (dashboard.report_cache) must start cold. Not for tests with worker processes, which
+    share the configured cache."""
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "isolated-test-cache",
+        }
+    }
+    cache.clear()
+    yield
+    cache.clear()

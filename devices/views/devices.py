@@ -11,13 +11,12 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import require_role
 from accounts.models import Role
+from dashboard.reports import device_report
 from dashboard.states import device_status
 from devices import commands
 from devices.command_catalogue import (
@@ -46,7 +45,9 @@ FEATURE_NAMES = {
 def device_for(request, pk: int, minimum: str = Role.VIEWER):
     """(device, membership): outsiders get 404, members below `minimum` 403."""
     membership = require_role(request, Role.VIEWER)
-    devices = Device.objects.for_household(membership.household).select_related("account")
+    devices = Device.objects.for_household(membership.household).select_related(
+        "account", "vendor_stats"
+    )
     device = get_object_or_404(devices, pk=pk)
     if not membership.has_role(minimum):
         raise PermissionDenied
@@ -95,18 +96,6 @@ def live_context(device: Device, membership, *, outcome=None) -> dict:
     }
 
 
-def _device_report(device: Device, tz):
-    """The reports colleague's totals and charts of this device, when that code exists."""
-    try:
-        from dashboard.reports import device_report
-
-        get_template("dashboard/_device_totals.html")
-        get_template("dashboard/_device_charts.html")
-    except (ImportError, TemplateDoesNotExist):
-        return None
-    return device_report(device, tz)
-
-
 def _features(device: Device) -> tuple[list[str], list[str]]:
     """(supported, not supported) feature names from the capability flags."""
     yes, no = [], []
@@ -121,7 +110,7 @@ def device_page(request, pk: int):
     context = live_context(device, membership)
     supported, unsupported = _features(device)
     context.update(
-        report=_device_report(device, membership.household.tz),
+        report=device_report(device, membership.household.tz),
         supported=supported,
         unsupported=unsupported,
         feature_count=len(supported) + len(unsupported),

@@ -111,20 +111,9 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def empty_cache(settings):
-    """A private, empty cache per test: the vendor error catalogue lives in the cache, and
-    what another test (or a dev server on the same DATA_DIR) left there must not leak in."""
-    from django.core.cache import cache
-
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "dashboard-tests",
-        }
-    }
-    cache.clear()
-    yield
-    cache.clear()
+def empty_cache(isolated_cache):
+    """The vendor error catalogue and the report caches live in the cache: each test
+    starts with a private, empty one (tests/conftest.py)."""
 
 
 @pytest.fixture
