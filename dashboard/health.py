@@ -33,11 +33,16 @@ def broker_ok() -> bool:
         return all(os.access(folders[key], os.W_OK) for key in _BROKER_FOLDERS if key in folders)
     from dashboard.celery import app
 
-    # The URL comes from settings (not the app's cached conf) so both checks above agree.
+    # The URL comes from settings (not the app's cached conf) so both checks above agree;
+    # so does the transport: the URL's own (the app's is dashboard.broker's filesystem
+    # transport when REDIS_URL is unset, see CELERY_BROKER_TRANSPORT).
     timeouts = {"socket_timeout": BROKER_TIMEOUT, "socket_connect_timeout": BROKER_TIMEOUT}
     try:
         with app.connection_for_write(
-            url, connect_timeout=BROKER_TIMEOUT, transport_options=timeouts
+            url,
+            transport=url.partition("://")[0],
+            connect_timeout=BROKER_TIMEOUT,
+            transport_options=timeouts,
         ) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
         return True
