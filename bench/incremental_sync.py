@@ -65,7 +65,7 @@ def main() -> None:
         environment = prepare(args.db, "incremental", env=sim.env(), keep=args.keep)
         from django.conf import settings
 
-        from devices import sync
+        from devices import sync, sync_details
         from devices.history import Run
         from devices.machines import Device
 
@@ -75,6 +75,8 @@ def main() -> None:
             link_mammotion(household, budget=100_000),
         ]
         settings.SYNC_MAX_DETAILS_PER_SYNC = 10_000
+        # The details pass a sync queues runs here at once, as a worker would after it.
+        sync_details._queue = lambda pk, claim: sync_details.run_details(pk, lease_token=claim)
         for account in accounts:
             for _ in range(5):  # until every run has its detail
                 sync.run_sync(account.pk, trigger="manual")

@@ -143,7 +143,20 @@ class SyncOutcome(models.TextChoices):
     SKIPPED = "skipped", "Skipped"
 
 
+class SyncTrigger(models.TextChoices):
+    """Why a background job of an account ran (what a household member reads)."""
+
+    SCHEDULE = "schedule", "Scheduled sync"
+    MANUAL = "manual", "Sync now"
+    LINK = "link", "Sync after linking"
+    RUN_FINISHED = "run_finished", "Sync after a run"
+    DETAILS = "details", "Run details and maps"
+
+
 class SyncRecord(models.Model):
+    """One background job of an account: a sync, or a run details pass (trigger
+    "details", see devices/sync_details.py)."""
+
     account = models.ForeignKey(
         "devices.CloudAccount", on_delete=models.CASCADE, related_name="syncs"
     )
@@ -152,7 +165,9 @@ class SyncRecord(models.Model):
     outcome = models.CharField(
         max_length=16, choices=SyncOutcome.choices, default=SyncOutcome.RUNNING
     )
-    trigger = models.CharField(max_length=16, default="schedule")  # schedule, manual, link
+    trigger = models.CharField(
+        max_length=16, choices=SyncTrigger.choices, default=SyncTrigger.SCHEDULE
+    )
     new_runs = models.PositiveIntegerField(default=0)
     new_faults = models.PositiveIntegerField(default=0)
     requests = models.PositiveIntegerField(default=0)

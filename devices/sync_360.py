@@ -1,6 +1,7 @@
-"""One 360 Smart account's sync (cloud-apis.md 3.5), called by devices.sync.run_sync.
+"""One 360 Smart account's sync (cloud-apis.md 3.5), called by devices.sync.run_sync,
+and its run details step, called by devices.sync_details.run_details.
 
-Order, most important first, so a spent budget or a crash costs the least:
+The sync, most important first, so a spent budget or a crash costs the least:
 1. device list (GetList);
 2. every device's run listing, newest first by lastId paging, until a page holds a run
    that was archived before the last complete listing (a first import, or a device new
@@ -8,10 +9,12 @@ Order, most important first, so a spent budget or a crash costs the least:
    transaction (a first import: a batch of pages per transaction, the next page read
    while one is stored); runs that ended with an error also become Fault rows;
 3. lifetime totals, weekly/monthly series and shares of devices with new runs (or
-   stale ones), and the account totals;
-4. details and maps of runs that have none yet, newest first, within the budget's
-   detail share (a run whose detail failed keeps `detail_synced_at` null and is
-   fetched next time).
+   stale ones), and the account totals.
+
+The details pass (its own task, after the sync): getOne and the map of runs that have
+none yet, newest first, within the budget's detail share (a run the vendor refuses is
+stored as "unavailable" and not asked for again; one a pass did not reach keeps
+`detail_synced_at` null and waits for the next pass).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from devices.clouds.base import (
 from devices.discovery import discover_devices
 from devices.history import DeviceStats, Run
 from devices.machines import Device
-from devices.sync import DeadlineReached
+from devices.sync_job import DeadlineReached
 from devices.sync_prefetch import Prefetch
 
 PAGE_SIZE = 20  # cloud-apis.md 3.5.5: the product uses 20
@@ -47,6 +50,7 @@ MAX_PAGES = 2000
 STATS_MAX_AGE = timedelta(hours=6)
 ACCOUNT_TOTALS_KEY = "sync:qihoo360:account_totals:{pk}"
 FATAL = (AuthExpired, RateLimited, Unavailable, BadResponse)
+DETAIL_COST = 1  # vendor requests per run detail (getOne; the map comes with it)
 
 
 @contextmanager
@@ -81,7 +85,6 @@ def sync(ctx) -> None:
         with per_device(ctx, device):
             refresh_stats(ctx, device, changed=device.pk in changed)
     refresh_account_totals(ctx, changed=bool(changed))
-    fetch_details(ctx, devices)
 
 
 def import_runs(ctx, device, *, settled_before) -> int:
@@ -227,9 +230,22 @@ def run_detail(run_map: RunMap) -> dict:
     }
 
 
+def detail_devices(account) -> list:
+    """The devices whose runs a details pass reads (those the account still has)."""
+    return list(Device.objects.filter(account=account, gone_at__isnull=True).order_by("pk"))
+
+
+def pending_details(account):
+    """Runs of the account's current devices still without their detail."""
+    return Run.objects.filter(
+        device__account=account, device__gone_at__isnull=True, detail_synced_at__isnull=True
+    )
+
+
 def fetch_details(ctx, devices) -> None:
-    """getOne for runs without details, newest first, within the detail budget."""
-    from devices.sync import max_details
+    """getOne for runs without details, newest first, within the detail budget and at
+    most max_details() of them (counted in ctx.details_done)."""
+    from devices.sync_details import max_details
 
     by_pk = {device.pk: device for device in devices}
     pending = Run.objects.filter(device__in=devices, detail_synced_at__isnull=True)
@@ -244,6 +260,7 @@ def fetch_details(ctx, devices) -> None:
             ctx.before(1, details=True)
             fetch_one(ctx, by_pk[run.device_id], run)
             done += 1
+            ctx.details_done = done
         ctx.counted()
     if total:
         ctx.progress(f"Run details and maps: {done} of {total} fetched")

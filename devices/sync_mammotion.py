@@ -1,5 +1,8 @@
 """One Mammotion Open API account's sync (cloud-apis.md 4.4, 4.7), called by
-devices.sync.run_sync.
+devices.sync.run_sync, and its run details step, called by
+devices.sync_details.run_details.
+
+The sync:
 
 1. device list (`/v1/mowers`);
 2. per mower the work reports: one page of 100 (newest first) when it holds a run
@@ -7,10 +10,11 @@ devices.sync.run_sync.
    mower, or more than a page of new runs); parsed whole, then upserted;
 3. per mower the fault history of the last 30 days, the status from the Open API
    detail (never the work-params endpoint, which commands the mower, 4.4.11), with the
-   sleep protection of 4.7, and the vendor's summary when it may have changed;
-4. details of finished runs without one, newest first, within the budget's detail
-   share, each with its job map downloaded from the short-lived `mapFilePath` (the
-   URL itself is never stored).
+   sleep protection of 4.7, and the vendor's summary when it may have changed.
+
+The details pass (its own task, after the sync): details of finished runs without one,
+newest first, within the budget's detail share, each with its job map downloaded from
+the short-lived `mapFilePath` (the URL itself is never stored).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ STATS_MAX_AGE = timedelta(hours=6)
 SLEEP_BATTERY = 30
 SLEEP_PAUSE = timedelta(minutes=30)
 ACTIVE_STATES = {"working", "mowing", "returning", "paused", "taskpaused"}
+DETAIL_COST = 2  # vendor requests per run detail: the job detail and its map download
 
 
 def sync(ctx) -> None:
@@ -62,7 +67,6 @@ def sync(ctx) -> None:
             refresh_status(ctx, device)
         with per_device(ctx, device):
             refresh_summary(ctx, device, changed=device.pk in changed)
-    fetch_details(ctx, mowers)
 
 
 def import_runs(ctx, device, *, settled_before) -> int:
@@ -167,13 +171,32 @@ def run_detail(detail: MowerRunDetail) -> dict:
     }
 
 
+def detail_devices(account) -> list:
+    """The mowers whose runs a details pass reads (not the stations, not gone ones)."""
+    devices = Device.objects.filter(account=account, gone_at__isnull=True).order_by("pk")
+    return [device for device in devices if device.kind != DeviceKind.STATION]
+
+
+def pending_details(account):
+    """Finished runs of the account's current mowers still without their detail."""
+    return (
+        Run.objects.filter(
+            device__account=account, device__gone_at__isnull=True, detail_synced_at__isnull=True
+        )
+        .exclude(device__kind=DeviceKind.STATION)
+        .exclude(result=RunResult.RUNNING)
+    )
+
+
 def fetch_details(ctx, mowers) -> None:
-    """Details (and maps) of finished runs without one, newest first."""
+    """Details (and maps) of finished runs without one, newest first, at most
+    max_details() of them (counted in ctx.details_done)."""
+    from devices.sync_details import max_details
+
     by_pk = {device.pk: device for device in mowers}
     pending = Run.objects.filter(device__in=mowers, detail_synced_at__isnull=True).exclude(
         result=RunResult.RUNNING
     )
-    from devices.sync import max_details
 
     total, done, skipped, cap = pending.count(), 0, set(), max_details()
     while total and done < cap:
@@ -188,6 +211,7 @@ def fetch_details(ctx, mowers) -> None:
             if not fetch_one(ctx, by_pk[run.device_id], run):
                 skipped.add(run.pk)
             done += 1
+            ctx.details_done = done
     if total:
         ctx.progress(f"Run details and maps: {done} of {total} fetched")
 

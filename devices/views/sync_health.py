@@ -1,5 +1,6 @@
 """Sync health: every sync of an account (or of the household) with its outcome, the
-request budget and, for owners, the sync interval."""
+request budget and, for owners, the sync interval. The run details passes that follow
+syncs (devices/sync_details.py) are listed with them as "Run details and maps"."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import require_role
 from accounts.models import Role
 from devices import budget
-from devices.history import Run, SyncOutcome, SyncRecord
+from devices.history import Run, SyncOutcome, SyncRecord, SyncTrigger
 from devices.models import AccountStatus, CloudAccount
 from devices.sync import MAX_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES
 
@@ -43,6 +44,11 @@ class SyncSummary:
     next_sync_at: datetime | None
 
     @property
+    def fetching_details(self) -> bool:
+        """What runs now is a run details pass (not a sync)."""
+        return self.running is not None and self.running.trigger == SyncTrigger.DETAILS
+
+    @property
     def first_import(self) -> bool:
         return self.account.last_sync_ok_at is None
 
@@ -61,7 +67,9 @@ def account_summary(account: CloudAccount) -> SyncSummary:
     runs = Run.objects.filter(device__account=account)
     return SyncSummary(
         account=account,
-        last=records.exclude(outcome=SyncOutcome.RUNNING).first(),
+        last=records.exclude(outcome=SyncOutcome.RUNNING)
+        .exclude(trigger=SyncTrigger.DETAILS)
+        .first(),
         running=running,
         budget_used=budget.used_this_hour(account),
         budget_limit=account.request_budget_per_hour,

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from devices import sync
+from devices import leases, sync, sync_job
 from devices.history import SyncOutcome, SyncRecord
 from devices.models import AccountStatus, CloudAccount
 
@@ -54,37 +54,37 @@ def test_the_claim_is_a_compare_and_swap(home):
     account = make_account(home, "sid")
     due(account)
     now = timezone.now()
-    first = sync._claim(account.pk, now)
+    first = leases.claim(account.pk, now)
     assert first is not None
-    assert sync._claim(account.pk, now) is None
+    assert leases.claim(account.pk, now) is None
 
 
 def test_a_claimed_task_starts_once_and_a_redelivery_waits_for_the_lease(home):
     account = make_account(home, "sid")
     due(account)
     now = timezone.now()
-    claim = sync._claim(account.pk, now)
-    token, resumed = sync.acquire(account.pk, claim, now)
+    claim = leases.claim(account.pk, now)
+    token, resumed = leases.acquire(account.pk, claim, now)
     assert token.startswith(f"{claim}:") and not resumed
     # Second delivery of the same message while the first runs: wait, do not run.
-    with pytest.raises(sync.RetryLater):
-        sync.acquire(account.pk, claim, now)
+    with pytest.raises(leases.RetryLater):
+        leases.acquire(account.pk, claim, now)
     # Its worker died: once the lease expired, the redelivery takes it over.
-    later = now + sync.lease_ttl() + timedelta(seconds=1)
-    taken_over, resumed = sync.acquire(account.pk, claim, later)
+    later = now + leases.lease_ttl() + timedelta(seconds=1)
+    taken_over, resumed = leases.acquire(account.pk, claim, later)
     assert resumed and taken_over != token and taken_over.startswith(f"{claim}:")
     # The old holder cannot extend or release a lease it lost.
-    ctx = sync.SyncContext(account=account, record=None, token=token, budget=None)
-    with pytest.raises(sync.LeaseLost):
+    ctx = sync_job.SyncContext(account=account, record=None, token=token, budget=None)
+    with pytest.raises(leases.LeaseLost):
         ctx.heartbeat()
     # A message of an older claim is simply skipped.
-    assert sync.acquire(account.pk, "0123456789abcdef", later) is None
+    assert leases.acquire(account.pk, "0123456789abcdef", later) is None
 
 
 def test_two_direct_calls_one_syncs_and_one_skips(home, sim_settings):
     """Overlap, in-process: the second call finds the lease of the first."""
     account = make_account(home, "sid")
-    token, _ = sync.acquire(account.pk, "", timezone.now())
+    token, _ = leases.acquire(account.pk, "", timezone.now())
     assert sync.run_sync(account.pk, trigger="manual") == SyncOutcome.SKIPPED
     record = SyncRecord.objects.get(account=account)
     assert record.outcome == SyncOutcome.SKIPPED
@@ -142,13 +142,13 @@ def test_accounts_are_spread_over_their_interval_not_all_at_the_full_hour(home):
 
 
 def test_backoff_grows_with_jitter_honours_retry_after_and_is_capped():
-    assert 30 <= sync.backoff(1, None, rate_limited=False) <= 60
-    assert 240 <= sync.backoff(4, None, rate_limited=False) <= 480
-    assert sync.backoff(1, 120, rate_limited=True) >= 120
-    assert sync.backoff(1, None, rate_limited=True) >= 30
-    assert sync.backoff(30, None, rate_limited=False) <= 3600
-    assert sync.backoff(1, 99999, rate_limited=True) == 3600
-    assert len({sync.backoff(6, None, rate_limited=False) for _ in range(20)}) > 1
+    assert 30 <= sync_job.backoff(1, None, rate_limited=False) <= 60
+    assert 240 <= sync_job.backoff(4, None, rate_limited=False) <= 480
+    assert sync_job.backoff(1, 120, rate_limited=True) >= 120
+    assert sync_job.backoff(1, None, rate_limited=True) >= 30
+    assert sync_job.backoff(30, None, rate_limited=False) <= 3600
+    assert sync_job.backoff(1, 99999, rate_limited=True) == 3600
+    assert len({sync_job.backoff(6, None, rate_limited=False) for _ in range(20)}) > 1
 
 
 def test_prune_keeps_thirty_days_and_always_the_last_fifty(home):
@@ -189,6 +189,25 @@ def test_the_sync_task_has_time_limits_above_the_http_timeouts():
     from devices.cloud import BACKGROUND_TIMEOUT
     from devices.sync_tasks import sync_account
 
-    assert sum(BACKGROUND_TIMEOUT) * 2 < sync.deadline_seconds() < sync_account.soft_time_limit
+    assert sum(BACKGROUND_TIMEOUT) * 2 < sync_job.deadline_seconds() < sync_account.soft_time_limit
     assert sync_account.soft_time_limit < sync_account.time_limit
-    assert sync.lease_ttl().total_seconds() > sum(BACKGROUND_TIMEOUT) * 2
+    assert leases.lease_ttl().total_seconds() > sum(BACKGROUND_TIMEOUT) * 2
+
+
+def test_details_passes_have_their_own_queue_which_workers_take_last(settings):
+    """The wiring tests/sync/test_worker_priority.py relies on, as settings and the
+    Procfile have it (the filesystem branch or the Redis one, whichever this run uses)."""
+    from dashboard.celery import app
+    from devices.sync_tasks import fetch_run_details
+
+    assert [queue.name for queue in settings.CELERY_TASK_QUEUES] == ["celery", "details"]
+    route = app.amqp.router.route({}, fetch_run_details.name)
+    assert route["queue"].name == "details"
+    assert app.amqp.router.route({}, "devices.sync_tasks.sync_account")["queue"].name == "celery"
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["queue_order_strategy"] == "priority"
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        assert settings.CELERY_BROKER_TRANSPORT == "dashboard.broker:Transport"
+    procfile = (settings.BASE_DIR / "Procfile").read_text()
+    worker = next(line for line in procfile.splitlines() if line.startswith("worker:"))
+    assert "--queues celery,details" in worker
+    assert fetch_run_details.acks_late and fetch_run_details.soft_time_limit == 600

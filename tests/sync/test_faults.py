@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from devices import sync
+from devices import sync, sync_job
 from devices.clouds.qihoo360 import READ_PATHS
 from devices.history import Run, SyncOutcome, SyncRecord
 from devices.machines import Device
@@ -211,17 +211,17 @@ def test_the_sync_only_reads(home, sim_settings):
 def test_a_lost_lease_stops_the_sync_without_releasing_the_new_holder(home, sim_settings, settings):
     account = make_account(home, "sid")
     settings.SYNC_LEASE_SECONDS = 0  # every step heartbeats; the lease is stolen below
-    real = sync.SyncContext.heartbeat
+    real = sync_job.SyncContext.heartbeat
 
     def stolen(ctx):
         CloudAccount.objects.filter(pk=ctx.account.pk).update(lease_token="other:holder")
         return real(ctx)
 
-    sync.SyncContext.heartbeat = stolen
+    sync_job.SyncContext.heartbeat = stolen
     try:
         assert sync_now(account) == SyncOutcome.ERROR
     finally:
-        sync.SyncContext.heartbeat = real
+        sync_job.SyncContext.heartbeat = real
     assert CloudAccount.objects.get(pk=account.pk).lease_token == "other:holder"
     assert "taken over" in last_record(account).error
 
@@ -246,7 +246,7 @@ def test_a_soft_time_limit_ends_the_sync_as_timed_out_and_releases_the_lease(
     def slow(*args, **kwargs):
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr(sync_360, "fetch_details", slow)
+    monkeypatch.setattr(sync_360, "refresh_account_totals", slow)
     account = make_account(home, "sid")
     assert sync_now(account) == SyncOutcome.TIMED_OUT
     account.refresh_from_db()

@@ -17,7 +17,16 @@ from devices.history import DeviceStats, Fault, Run, SyncOutcome, SyncRecord
 from devices.machines import Device
 from devices.models import CloudAccount
 
-from .conftest import SID, SID_ONLINE_SNS, SID_QID, make_account, sim_run_counts, sync_now
+from .conftest import (
+    SID,
+    SID_ONLINE_SNS,
+    SID_QID,
+    last_sync,
+    make_account,
+    sim_run_counts,
+    sync_now,
+    sync_only,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -57,9 +66,14 @@ def test_first_import_archives_every_run_with_details_maps_faults_and_totals(
     stats = DeviceStats.objects.get(device__remote_id=SID_ONLINE_SNS[0])
     assert stats.runs and stats.area_m2 and stats.week_series and stats.month_series
     assert "((" in stats.extra["clues"]
-    record = SyncRecord.objects.get(account=account)
+    record = last_sync(account)
     assert record.new_runs == runs.count() and record.new_faults == 9
-    assert record.requests == len(sim_settings.requests(vendor="qihoo360")) - 2  # - catalogues
+    # The sync read the listings; the details pass it queued read every run's detail.
+    details = SyncRecord.objects.get(account=account, trigger="details")
+    get_one = len(sim_settings.requests(vendor="qihoo360", path="/clean/record/getOne"))
+    assert details.outcome == SyncOutcome.OK and details.requests == get_one == runs.count()
+    everything = len(sim_settings.requests(vendor="qihoo360")) - 2  # - catalogues
+    assert record.requests == everything - get_one
     account.refresh_from_db()
     assert account.last_sync_ok_at is not None and account.lease_token == ""
     assert account.next_sync_at > timezone.now()
@@ -109,7 +123,7 @@ def test_incremental_sync_imports_only_the_new_run(home, sim_settings):
 
     assert sync_now(account) == SyncOutcome.OK
 
-    record = SyncRecord.objects.filter(account=account).first()
+    record = last_sync(account)
     assert record.new_runs == 1
     assert runs_by_sn(account) == sim_run_counts(sim_settings)
     assert len(sim_settings.requests(vendor="qihoo360", path="/clean/record/getList")) == 4
@@ -124,7 +138,7 @@ def test_syncing_again_and_again_duplicates_nothing(home, sim_settings):
     for _ in range(3):
         assert sync_now(account) == SyncOutcome.OK
     assert runs_by_sn(account) == sim_run_counts(sim_settings)
-    # Each sync fetched the details of the next 30 runs, newest first, once.
+    # Each sync's details pass fetched the details of the next 30 runs, newest first, once.
     assert Run.objects.filter(detail_synced_at__isnull=False).count() == 90
     assert Fault.objects.count() == 9
     assert DeviceStats.objects.count() == 4
@@ -173,26 +187,47 @@ def test_a_crash_during_new_runs_is_caught_up_although_newer_runs_are_archived(
 
 
 def test_spent_budget_stops_the_sync_as_partial_and_the_next_one_goes_on(
+    home, sim_settings, time_machine
+):
+    time_machine.move_to(timezone.now(), tick=True)
+    account = make_account(home, "sid", budget=20)  # less than the listings need
+    outcome, queued = sync_only(account)
+    assert outcome == SyncOutcome.PARTIAL and queued == []  # no room left for details
+    record = SyncRecord.objects.get(account=account)
+    assert record.requests <= 20 and "budget" in record.error
+    assert 0 < Run.objects.count() < sum(sim_run_counts(sim_settings).values())
+
+    time_machine.shift(timedelta(hours=1, minutes=1))
+    CloudAccount.objects.filter(pk=account.pk).update(
+        request_budget_per_hour=1000, next_sync_at=timezone.now()
+    )
+    assert sync_now(account) == SyncOutcome.OK
+    assert runs_by_sn(account) == sim_run_counts(sim_settings)
+
+
+def test_spent_budget_stops_the_details_pass_and_the_next_sync_goes_on(
     home, sim_settings, settings, time_machine
 ):
     settings.SYNC_MAX_DETAILS_PER_SYNC = 1000
     time_machine.move_to(timezone.now(), tick=True)
     account = make_account(home, "sid", budget=100)
-    assert sync_now(account) == SyncOutcome.PARTIAL
-    record = SyncRecord.objects.get(account=account)
-    assert record.requests <= 100
-    assert "budget" in record.error
-    # Every listing made it; the details wait for budget.
+    assert sync_now(account) == SyncOutcome.OK  # the listings fit
+    details = SyncRecord.objects.get(account=account, trigger="details")
+    assert details.outcome == SyncOutcome.PARTIAL and "budget" in details.error
+    # The details may use 80 % of the budget, the listings the rest.
+    assert last_sync(account).requests + details.requests == 80
     assert runs_by_sn(account) == sim_run_counts(sim_settings)
     pending = Run.objects.filter(detail_synced_at__isnull=True).count()
     assert pending > 0
 
     CloudAccount.objects.filter(pk=account.pk).update(next_sync_at=timezone.now())
-    assert sync_now(account) == SyncOutcome.PARTIAL  # nothing left this hour
+    outcome, queued = sync_only(account)
+    assert outcome == SyncOutcome.OK and queued == []  # the listings fit, no detail room
     assert Run.objects.filter(detail_synced_at__isnull=True).count() == pending
 
     time_machine.shift(timedelta(hours=1, minutes=1))
-    assert sync_now(account) == SyncOutcome.PARTIAL
+    CloudAccount.objects.filter(pk=account.pk).update(next_sync_at=timezone.now())
+    assert sync_now(account) == SyncOutcome.OK
     assert Run.objects.filter(detail_synced_at__isnull=True).count() < pending
     for record in SyncRecord.objects.filter(account=account):
         assert record.requests <= 100
@@ -214,7 +249,7 @@ def test_a_device_that_refuses_is_noted_and_the_others_sync(home, sim_settings):
     counts, expected = runs_by_sn(account), sim_run_counts(sim_settings)
     assert counts[SID_ONLINE_SNS[1]] == 0
     assert counts[SID_ONLINE_SNS[0]] == expected[SID_ONLINE_SNS[0]]
-    assert "Upstairs" in SyncRecord.objects.get(account=account).error
+    assert "Upstairs" in last_sync(account).error
 
 
 def test_client_for_is_the_only_way_in(home, sim_settings):

@@ -146,3 +146,19 @@ def test_skipped_syncs_are_listed_but_not_the_last_sync(account):
     SyncRecord.objects.create(account=account, outcome=SyncOutcome.SKIPPED, ended_at=timezone.now())
     html = render_to_string("devices/_sync_summary.html", {"account": account})
     assert "OK" in html and "12 new runs" in html
+
+
+def test_a_details_pass_reads_as_run_details_and_maps_and_is_not_the_last_sync(account, bob, login):
+    SyncRecord.objects.filter(account=account, outcome="running").update(
+        trigger="details", progress="Run details and maps: 3 of 12 fetched"
+    )
+    html = login(bob).get(reverse("devices:sync_health", args=[account.pk])).content.decode()
+    assert "fetching run details and maps" in html and "syncing now" not in html
+    assert "<td>Run details and maps</td>" in html and "<td>Scheduled sync</td>" in html
+    SyncRecord.objects.filter(account=account, trigger="details").update(
+        outcome="ok", ended_at=timezone.now() + timedelta(seconds=1)
+    )
+    summary = render_to_string("devices/_sync_summary.html", {"account": account})
+    assert "12 new runs" in summary  # the sync's, not the later pass's (none)
+    household = login(bob).get(reverse("devices:household_sync")).content.decode()
+    assert "Run details and maps" in household

@@ -1,10 +1,11 @@
-"""R2: a worker SIGKILLed mid-sync on Redis; a new worker finishes that sync exactly once.
+"""R2: a worker SIGKILLed mid-sync (or mid details pass) on Redis; a new worker finishes
+that job exactly once.
 
 The workers are real `celery -A dashboard worker` subprocesses on the test database.
 Redis keeps the killed worker's unacknowledged message and redelivers it (acks_late,
 reject_on_worker_lost; the visibility timeout is cut to 8 s here, see worker_settings).
 The redelivered task finds the lease of its own claim still started by the dead
-worker; once the lease expires (6 s here) it takes it over and finishes the sync.
+worker; once the lease expires (6 s here) it takes it over and finishes the job.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from devices.machines import Device
 from devices.models import CloudAccount
 
 from .conftest import make_account, sim_run_counts
-from .workers import broker, wait_for
+from .workers import broker, redis_prefix, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
 
@@ -40,6 +41,7 @@ def start_worker_process(broker_url: str, sim_url: str, media_root: Path, log: P
         "PYTHONPATH": str(ROOT),
         "SYNC_TEST_DB_NAME": str(connection.settings_dict["NAME"]),
         "SYNC_TEST_BROKER_URL": broker_url,
+        "SYNC_TEST_BROKER_PREFIX": redis_prefix(),
         "SYNC_TEST_MEDIA_ROOT": str(media_root),
         "SYNC_MAX_DETAILS_PER_SYNC": str(DETAILS),
         **{
@@ -62,6 +64,8 @@ def start_worker_process(broker_url: str, sim_url: str, media_root: Path, log: P
         "threads",
         "--concurrency",
         "1",
+        "--queues",
+        "celery,details",
         "--loglevel",
         "INFO",
         "--without-heartbeat",
@@ -90,10 +94,31 @@ def wait_for_or_show(log: Path, predicate, **kw):
         ) from None
 
 
-def test_a_sigkilled_sync_is_redelivered_and_finished_exactly_once(home, sim_settings, tmp_path):
-    account = make_account(home, "sid")
-    # Each run detail takes a moment, so the sync is surely mid-way when it is killed.
-    sim_settings.add_fault(vendor="qihoo360", path="/clean/record/getOne", delay=0.1, count=-1)
+# What to slow down so the job is surely mid-way when its worker is killed, and how to
+# see that it is: the sync's listing pages, or the details pass's getOne.
+MIDWAY = {
+    "manual": (
+        "/clean/record/getList",
+        0.2,
+        lambda sim: len(sim.requests(vendor="qihoo360", path="/clean/record/getList")) >= 3,
+    ),
+    "details": (
+        "/clean/record/getOne",
+        0.1,
+        lambda sim: Run.objects.filter(detail_synced_at__isnull=False).count() >= 10,
+    ),
+}
+
+
+@pytest.mark.parametrize("killed", ["manual", "details"], ids=["sync", "details-pass"])
+def test_a_sigkilled_job_is_redelivered_and_finished_exactly_once(
+    killed, home, sim_settings, tmp_path
+):
+    # A budget that ends the details after the resumed pass (passes otherwise follow
+    # one another until every run has its detail).
+    account = make_account(home, "sid", budget=150)
+    path, delay, midway = MIDWAY[killed]
+    sim_settings.add_fault(vendor="qihoo360", path=path, delay=delay, count=-1)
     log = tmp_path / "workers.log"
     with broker("redis", tmp_path) as app:
         url = app.conf.broker_url
@@ -102,15 +127,15 @@ def test_a_sigkilled_sync_is_redelivered_and_finished_exactly_once(home, sim_set
         try:
             wait_for_or_show(
                 log,
-                lambda: Run.objects.filter(detail_synced_at__isnull=False).count() >= 10,
+                lambda: midway(sim_settings),
                 timeout=60,
-                what="the first worker to be mid-way through the details",
+                what=f"the first worker to be mid-way through the {killed} job",
             )
         finally:
             first.send_signal(signal.SIGKILL)
             first.wait(10)
-        killed = SyncRecord.objects.exclude(outcome=SyncOutcome.SKIPPED).get(account=account)
-        assert killed.outcome == SyncOutcome.RUNNING
+        running = SyncRecord.objects.get(account=account, outcome=SyncOutcome.RUNNING)
+        assert running.trigger == killed
         token = CloudAccount.objects.get(pk=account.pk).lease_token
         assert token.count(":") == 1 and not token.endswith(":")  # started, never released
 
@@ -118,10 +143,23 @@ def test_a_sigkilled_sync_is_redelivered_and_finished_exactly_once(home, sim_set
         try:
             done = wait_for_or_show(
                 log,
-                lambda: SyncRecord.objects.filter(account=account, outcome=SyncOutcome.OK).first(),
+                lambda: SyncRecord.objects.filter(
+                    account=account, trigger=killed, outcome=SyncOutcome.OK
+                ).first(),
                 timeout=90,
-                what="the second worker to finish the sync",
+                what=f"the second worker to finish the {killed} job",
             )
+            if killed == "manual":  # the sync queues its details pass
+                wait_for_or_show(
+                    log,
+                    lambda: (
+                        SyncRecord.objects.filter(account=account, trigger="details")
+                        .exclude(outcome=SyncOutcome.RUNNING)
+                        .exists()
+                    ),
+                    timeout=60,
+                    what="the details pass after the resumed sync",
+                )
             time.sleep(4)  # a further redelivery would show up here
         finally:
             second.send_signal(signal.SIGTERM)
@@ -131,19 +169,22 @@ def test_a_sigkilled_sync_is_redelivered_and_finished_exactly_once(home, sim_set
                 second.kill()
 
     records = list(SyncRecord.objects.filter(account=account).order_by("started_at", "pk"))
-    finished = [r for r in records if r.outcome != SyncOutcome.SKIPPED]
-    assert [r.outcome for r in finished] == [SyncOutcome.ERROR, SyncOutcome.OK], log.read_text()[
-        -3000:
-    ]
+    shown = [(r.trigger, r.outcome, r.error[:80]) for r in records]
+    finished = [r for r in records if r.trigger == killed and r.outcome != SyncOutcome.SKIPPED]
+    assert [r.outcome for r in finished[:2]] == [SyncOutcome.ERROR, SyncOutcome.OK], shown
     assert "Interrupted" in finished[0].error
-    # The redelivered message (same claim, same trigger) finished it, not a new dispatch.
-    assert done.trigger == "manual" and "Resumed" in done.error
+    # The redelivered message (same claim, same trigger) finished it, not a new dispatch,
+    # and only once.
+    assert done.pk == finished[1].pk and "Resumed" in done.error
+    assert [r.pk for r in records if "Resumed" in r.error] == [done.pk], shown
+    syncs = [r for r in records if r.trigger == "manual" and r.outcome == SyncOutcome.OK]
+    assert len(syncs) == 1, shown
     counts = {
         d.remote_id: Run.objects.filter(device=d).count()
         for d in Device.objects.filter(account=account)
     }
     assert counts == sim_run_counts(sim_settings)
     account.refresh_from_db()
-    assert account.lease_token == "" and account.last_sync_ok_at is not None
+    assert account.last_sync_ok_at is not None
     # Every run detail fetched by either worker is stored once; the rest wait for later.
     assert Run.objects.filter(detail_synced_at__isnull=False).count() >= DETAILS

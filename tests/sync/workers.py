@@ -36,11 +36,38 @@ def filesystem_options(folder) -> dict:
     }
 
 
-def use_broker(app, url: str, options: dict) -> None:
+def redis_prefix() -> str:
+    """Keys of this test process on the test Redis database (parallel test processes,
+    and test runs of other checkouts, share it: each keeps to its own queues)."""
+    import os
+
+    return f"sync-tests-{os.getpid()}:"
+
+
+def drop_redis_keys(url: str) -> None:
+    """Queued *and* unacknowledged messages of this process's earlier tests (their
+    account ids may be reused by the next test's rows)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(f"{redis_prefix()}*"):
+        client.delete(key)
+
+
+def redis_options() -> dict:
+    return {
+        "visibility_timeout": 3600,
+        "queue_order_strategy": "priority",  # as in settings
+        "global_keyprefix": redis_prefix(),
+    }
+
+
+def use_broker(app, url: str, options: dict, transport: str | None = None) -> None:
     """Point the Celery app at another broker (drops pooled connections)."""
     from kombu import pools
 
     app.conf.broker_url = url
+    app.conf.broker_transport = transport
     app.conf.broker_transport_options = options
     if app._pool is not None:
         app._pool.force_close_all()
@@ -50,44 +77,58 @@ def use_broker(app, url: str, options: dict) -> None:
 
 
 @contextlib.contextmanager
-def broker(kind: str, tmp_path):
+def broker(kind: str, tmp_path, **options):
+    """The Celery app on a broker of its own for this test, the test settings' transport
+    options updated with `options`."""
     from dashboard.celery import app
 
-    saved = (app.conf.broker_url, dict(app.conf.broker_transport_options or {}))
+    saved = (
+        app.conf.broker_url,
+        dict(app.conf.broker_transport_options or {}),
+        app.conf.broker_transport,
+    )
     if kind == "redis":
-        import redis
-
         url = redis_url()
-        # A database of its own for tests: drop queued *and* unacknowledged messages of
-        # earlier tests (their account ids may be reused by this test's rows).
-        redis.Redis.from_url(url).flushdb()
-        use_broker(app, url, {"visibility_timeout": 3600})
+        drop_redis_keys(url)
+        use_broker(app, url, {**redis_options(), **options})
     else:
-        use_broker(app, "filesystem://", filesystem_options(tmp_path / "broker"))
+        folders = filesystem_options(tmp_path / "broker")
+        options = {**folders, "queue_order_strategy": "priority", **options}
+        use_broker(app, "filesystem://", options, transport="dashboard.broker:Transport")
     try:
         yield app
     finally:
         use_broker(app, *saved)
+        if kind == "redis":
+            drop_redis_keys(url)
 
 
 @contextlib.contextmanager
 def worker(kind: str, tmp_path, concurrency: int = 2):
+    """A worker (threads pool, in this process) on a broker of its own."""
+    with broker(kind, tmp_path) as app, running_worker(app, tmp_path, concurrency) as app:
+        yield app
+
+
+@contextlib.contextmanager
+def running_worker(app, tmp_path, concurrency: int = 2):
+    """A worker for `app` as it is configured now, consuming every queue of the
+    settings (CELERY_TASK_QUEUES) in their order, as the Procfile's does."""
     from celery.contrib.testing.worker import start_worker
 
     global WORKER_LOG
-    WORKER_LOG = tmp_path / f"worker-{kind}.log"
-    with broker(kind, tmp_path) as app:
-        app.loader.import_default_modules()
-        with start_worker(
-            app,
-            pool="threads",
-            concurrency=concurrency,
-            perform_ping_check=False,
-            shutdown_timeout=60,
-            loglevel="INFO",
-            logfile=str(WORKER_LOG),
-        ):
-            yield app
+    WORKER_LOG = tmp_path / "worker.log"
+    app.loader.import_default_modules()
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=concurrency,
+        perform_ping_check=False,
+        shutdown_timeout=60,
+        loglevel="INFO",
+        logfile=str(WORKER_LOG),
+    ):
+        yield app
 
 
 def wait_for(predicate, timeout: float = 60.0, what: str = "condition"):
@@ -101,15 +142,16 @@ def wait_for(predicate, timeout: float = 60.0, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}; worker log:\n{log}")
 
 
-def finished_records(account, count: int, timeout: float = 60.0):
+def finished_records(account, count: int, timeout: float = 60.0, *, trigger: str | None = None):
+    """The account's first `count` finished SyncRecords (of `trigger` only, if given),
+    once there are that many."""
     from devices.history import SyncOutcome, SyncRecord
 
     def done():
-        rows = list(
-            SyncRecord.objects.filter(account=account)
-            .exclude(outcome=SyncOutcome.RUNNING)
-            .order_by("started_at", "pk")
-        )
-        return rows if len(rows) >= count else None
+        rows = SyncRecord.objects.filter(account=account).exclude(outcome=SyncOutcome.RUNNING)
+        if trigger is not None:
+            rows = rows.filter(trigger=trigger)
+        rows = list(rows.order_by("started_at", "pk"))
+        return rows[:count] if len(rows) >= count else None
 
-    return wait_for(done, timeout, f"{count} finished syncs")
+    return wait_for(done, timeout, f"{count} finished {trigger or 'sync'} records")
