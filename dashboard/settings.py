@@ -14,6 +14,7 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 from dashboard import env
 from devices.crypto import parse_key_ring
@@ -153,6 +154,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
+            # The report pages keep rendered parts here (dashboard/report_cache.py), a
+            # history page per filter and cursor: room for a few thousand (~20 KB each).
+            "OPTIONS": {"MAX_ENTRIES": 3000},
         }
     }
 
@@ -162,18 +166,35 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Must exceed the longest task plus its longest retry countdown (late ack).
         "visibility_timeout": env.integer("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60),
+        "queue_order_strategy": "priority",  # see CELERY_TASK_QUEUES
     }
 else:
     for _sub in ("queue", "processed", "control"):
         (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
+    # kombu's filesystem transport, reading queue_order_strategy (dashboard/broker.py).
+    CELERY_BROKER_TRANSPORT = "dashboard.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
         "control_folder": str(BROKER_DIR / "control"),
+        "queue_order_strategy": "priority",  # see CELERY_TASK_QUEUES
     }
+# Two queues: the default one (syncs, commands, beat tasks) and "details" (run details
+# and maps, devices/sync_details.py). Workers consume both in this order (the Procfile
+# names them) and, with the "priority" queue order, take a waiting task of the first
+# before any of the second; kombu's default round robin would alternate between them.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [
+    Queue("celery", Exchange("celery"), routing_key="celery"),
+    Queue("details", Exchange("details"), routing_key="details"),
+]
+CELERY_TASK_ROUTES = {"devices.sync_tasks.fetch_run_details": {"queue": "details"}}
+# Workers keep database connections across tasks (closed when older than CONN_MAX_AGE or
+# broken, around every task: dashboard/celery.py), instead of Celery closing them all.
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -319,7 +340,7 @@ QIHOO360_PUSH_ADDR = env.host_port("QIHOO360_PUSH_ADDR", "47.254.151.104:443")
 # --- Background sync -------------------------------------------------------------------
 # Email owners once when an account needs re-linking.
 SYNC_AUTH_EMAIL = env.boolean("SYNC_AUTH_EMAIL", True)
-# Run details and maps fetched per sync at most (the rest follow on later syncs).
+# Run details and maps fetched per details pass at most (the rest follow in later passes).
 SYNC_MAX_DETAILS_PER_SYNC = env.integer("SYNC_MAX_DETAILS_PER_SYNC", 200, minimum=0)
 # A sync stops itself cleanly after this many seconds (below the task's soft limit, 600).
 SYNC_DEADLINE_SECONDS = env.integer("SYNC_DEADLINE_SECONDS", 540, minimum=30)
