@@ -66,7 +66,7 @@ def history(request):
     # The page is read only when its rendering is not cached (see the template): the key
     # holds everything the rendering shows (the runs' archive versions, device names, the
     # time zone and the whole query string).
-    key = report_cache.key(
+    page_key = report_cache.key(
         "history",
         (
             household.pk,
@@ -75,7 +75,12 @@ def history(request):
             sorted(request.GET.lists()),
         ),
     )
-    context = {"form": form, "page": SimpleLazyObject(read_page), "tz": household.tz, "key": key}
+    context = {
+        "form": form,
+        "page": SimpleLazyObject(read_page),
+        "tz": household.tz,
+        "page_key": page_key,
+    }
     return render(request, "dashboard/history.html", context)
 
 
