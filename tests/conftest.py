@@ -81,14 +81,22 @@ def isolated_cache(settings):
     on the same DATA_DIR) left in the shared cache must not leak in, and the report caches
     (dashboard.report_cache) must start cold. Not for tests with worker processes, which
     share the configured cache."""
+    import uuid
+
     from django.core.cache import cache
 
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "isolated-test-cache",
+            # A name of its own: a thread a previous test left running (an in-process
+            # worker finishing its task) keeps writing to the cache it had, not this one.
+            "LOCATION": f"isolated-test-cache-{uuid.uuid4().hex}",
         }
     }
+    from devices import catalogue
+
     cache.clear()
+    catalogue._memo.clear()  # its in-process memo of cached values, read by other tests
     yield
     cache.clear()
+    catalogue._memo.clear()
