@@ -51,7 +51,10 @@ def next_slot(account: CloudAccount, now: datetime) -> datetime:
     """The next sync time of this account: its phase within the interval, at least half
     an interval from now (so a late sync does not run twice in a row)."""
     interval = max(MIN_INTERVAL_MINUTES, account.sync_interval_minutes) * 60
-    phase = (account.pk * 2654435761) % interval  # a fixed, well-spread offset per account
+    # A fixed offset per account, well spread for any run of ids: the high bits of a
+    # multiplicative hash (Knuth). Its low bits (pk * constant % interval) were not: with
+    # 30 minutes, ids in a row landed 16 min 1 s apart, all on even minutes.
+    phase = ((account.pk * 2654435761) % 2**32) * interval >> 32
     earliest = now.timestamp() + interval / 2
     slot = (int((earliest - phase) // interval) + 1) * interval + phase
     return datetime.fromtimestamp(slot + random.uniform(0, 15), tz=now.tzinfo)  # noqa: S311

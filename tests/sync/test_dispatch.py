@@ -141,6 +141,21 @@ def test_accounts_are_spread_over_their_interval_not_all_at_the_full_hour(home):
         assert abs((again - slot).total_seconds() - 900) <= 16
 
 
+@pytest.mark.parametrize("interval", [5, 15, 30, 60, 1440])
+@pytest.mark.parametrize("first_id", [1, 3, 1051, 77_777])
+def test_any_run_of_account_ids_spreads_over_the_minutes_of_every_interval(interval, first_id):
+    """Ids come in a row (and start anywhere on Postgres): 50 of them must cover most
+    minutes of the interval. The old phase (pk * constant % interval) put 50 ids with a
+    30-minute interval on 15 even minutes only."""
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    accounts = [
+        CloudAccount(pk=pk, sync_interval_minutes=interval) for pk in range(first_id, first_id + 50)
+    ]
+    minutes = Counter(int((sync.next_slot(a, now) - now).total_seconds() // 60) for a in accounts)
+    assert len(minutes) >= min(interval, 50) * 0.6
+    assert max(minutes.values()) <= max(3, 50 / interval * 3)
+
+
 def test_backoff_grows_with_jitter_honours_retry_after_and_is_capped():
     assert 30 <= sync_job.backoff(1, None, rate_limited=False) <= 60
     assert 240 <= sync_job.backoff(4, None, rate_limited=False) <= 480
