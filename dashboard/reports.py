@@ -74,6 +74,7 @@ class DeviceReport:
     vendor: DeviceStats | None = None
     chart_args: dict | None = None  # for charts.report_charts, when there are runs
     sections_key: str = ""  # names the rendered totals and charts in the cache
+    live_key: str = ""  # the same for the device page's live block and its facts
     tz: tzinfo | None = None  # the household's, for {% timezone report.tz %}
 
     @cached_property
@@ -315,6 +316,11 @@ def device_report(device: Device, tz: tzinfo, now: datetime | None = None) -> De
     )
     _fill(report, archive)
     report.sections_key = report_cache.key("device-sections", (*parts, _shown(report, now)))
+    # The live block and "About this machine": the device row, its status with ages in
+    # words, its account's name (_card_inputs, as the overview's cards).
+    report.live_key = report_cache.key(
+        "device-live", (_card_inputs(report, now), device.account.label)
+    )
     if device.kind != "station" and report.all_time.runs and archive.series:
         report.chart_args = {
             "prefix": f"device-{device.pk}",

@@ -183,7 +183,7 @@ def test_other_households_machines_never_appear(vacuum, carol_vacuum, alice, car
     make_run(carol_vacuum, timezone.now() - timedelta(hours=1), area=777)
     response = login(alice).get(OVERVIEW)
     body = response.content.decode()
-    assert "Carol" not in body and "777" not in body
+    assert "Carol" not in body and "777 m²" not in body
     assert response.context["overview"].periods[2]["all"].runs == 0
     carols = login(carol).get(OVERVIEW)
     assert "Robbie" not in carols.content.decode()

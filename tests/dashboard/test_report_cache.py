@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.report_cache import archive_stamp
-from devices.models import DeviceStats, Run
+from devices.models import Device, DeviceStats, Run
 from tests.dashboard.conftest import make_run
 
 OVERVIEW = reverse("dashboard:overview")
@@ -126,3 +126,18 @@ def test_the_cached_parts_are_the_same_for_every_member_and_hold_no_token(
     assert sections(owner_page) == sections(viewer_page)
     assert "csrfmiddlewaretoken" not in sections(owner_page)
     assert "nonce" not in sections(owner_page)
+
+
+def test_device_page_live_block_and_facts_follow_the_device_row(vacuum, alice, login):
+    client = login(alice)
+    page = reverse("devices:device", args=[vacuum.pk])
+    Device.objects.filter(pk=vacuum.pk).update(
+        state="charge", battery=64, status_observed_at=timezone.now(), firmware="1.8.9"
+    )
+    body = client.get(page).content.decode()
+    assert "battery 64 %" in body and "1.8.9" in body
+    client.get(page)  # cached
+    Device.objects.filter(pk=vacuum.pk).update(battery=65, firmware="1.9.0")
+    body = client.get(page).content.decode()
+    assert "battery 65 %" in body and "battery 64 %" not in body
+    assert "1.9.0" in body and "1.8.9" not in body
